@@ -1,0 +1,90 @@
+/**
+ * The arena's entity table for the snapshot codec: what each entity type sends,
+ * at what precision. netcode/ quantizes, deltas, validates and filters by view
+ * from this table alone, so adding a field here is the whole change.
+ *
+ * Positions are exact: the sim keeps them on the 1/POS_SCALE grid, so
+ * quantizing at scale POS_SCALE loses nothing and a client's prediction lands on
+ * the very numbers the server sends. deltaBits fit one tick of movement:
+ * players at 220 u/s move <= 88 grid steps per tick at 20 Hz (8 signed bits:
+ * +-128); drones at 70 u/s <= 28 (6 bits: +-32); shots never move (a tracer
+ * only appears and disappears), so their 4 bits are a cheap fallback.
+ */
+import { defineSchema, type FieldSpec } from '../../netcode/schema.ts';
+import type { FrameBuilder, Frame } from '../../netcode/frame.ts';
+import { ARENA_H, ARENA_W, POS_SCALE } from './constants.ts';
+import type { World } from './state.ts';
+
+const posX = (name: string, deltaBits: number): FieldSpec => ({ name, kind: 'fixed', min: 0, max: ARENA_W, scale: POS_SCALE, deltaBits });
+const posY = (name: string, deltaBits: number): FieldSpec => ({ name, kind: 'fixed', min: 0, max: ARENA_H, scale: POS_SCALE, deltaBits });
+
+export const ARENA_SCHEMA = defineSchema([
+  {
+    name: 'round',
+    fields: [
+      { name: 'number', kind: 'uint', bits: 16 },
+      { name: 'phase', kind: 'uint', bits: 1 },
+      { name: 'time', kind: 'uint', bits: 9 }, // whole seconds left, rounded up (ROUND_TIME 180 < 512)
+      { name: 'winner', kind: 'uint', bits: 24 }, // player id
+    ],
+  },
+  {
+    name: 'player',
+    x: 'x',
+    y: 'y',
+    fields: [
+      posX('x', 8),
+      posY('y', 8),
+      { name: 'aim', kind: 'angle', bits: 8, steps: 65536 }, // 1.4° steps: enough to draw other players
+      { name: 'hp', kind: 'uint', bits: 7 },
+      { name: 'shield', kind: 'bool' }, // spawn protection active (sim: seconds left > 0)
+      { name: 'score', kind: 'uint', bits: 10 },
+      { name: 'kills', kind: 'uint', bits: 8 },
+      { name: 'deaths', kind: 'uint', bits: 8 },
+    ],
+  },
+  {
+    name: 'npc',
+    x: 'x',
+    y: 'y',
+    fields: [posX('x', 6), posY('y', 6), { name: 'hp', kind: 'uint', bits: 6 }],
+  },
+  {
+    name: 'shot',
+    x: 'x1',
+    y: 'y1',
+    fields: [
+      posX('x1', 4),
+      posY('y1', 4),
+      posX('x2', 4),
+      posY('y2', 4),
+      { name: 'owner', kind: 'uint', bits: 24 },
+      { name: 'hit', kind: 'uint', bits: 24 }, // entity id hit, 0 for none
+    ],
+  },
+]);
+
+export const T_ROUND = ARENA_SCHEMA.typeIndex('round');
+export const T_PLAYER = ARENA_SCHEMA.typeIndex('player');
+export const T_NPC = ARENA_SCHEMA.typeIndex('npc');
+export const T_SHOT = ARENA_SCHEMA.typeIndex('shot');
+
+/** The round singleton's id; the sim's ids start at 1. */
+export const ROUND_ID = 0;
+
+const roundScratch = { number: 0, phase: 0, time: 0, winner: 0 };
+
+/** The quantized frame of `world` at `tick`: round (id 0), players, drones, shots. */
+export function worldToFrame(builder: FrameBuilder, world: World, tick: number): Frame {
+  builder.begin(tick);
+  const r = world.round;
+  roundScratch.number = r.number;
+  roundScratch.phase = r.phase;
+  roundScratch.time = Math.ceil(r.time);
+  roundScratch.winner = r.winner;
+  builder.add(T_ROUND, ROUND_ID, roundScratch);
+  for (const p of world.players) builder.add(T_PLAYER, p.id, p);
+  for (const n of world.npcs) builder.add(T_NPC, n.id, n);
+  for (const s of world.shots) builder.add(T_SHOT, s.id, s);
+  return builder.end();
+}

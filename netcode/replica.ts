@@ -1,0 +1,86 @@
+/**
+ * The client side of snapshots (browser and bots): applies bodies against the
+ * frames it holds and keeps the result by tick.
+ *
+ * Why keep several frames: the server deltas against the last tick this client
+ * ACKED, which may be older than the newest tick applied (acks in flight, lost
+ * or late). So every applied frame stays available as a baseline until it
+ * leaves the ring. Ack a tick only after `apply` returned ok for it.
+ *
+ * Invariant: every stored frame passed the decoder's validation and matched the
+ * server's checksum, i.e. equals the server's (filtered) frame at that tick.
+ */
+import { frameChecksum } from './checksum.ts';
+import { decodeDelta, isDeltaError } from './delta.ts';
+import type { Frame } from './frame.ts';
+import { SnapshotHistory } from './history.ts';
+import type { EntityValues, Schema } from './schema.ts';
+
+export type ApplyResult = { ok: true; frame: Frame } | { ok: false; error: string };
+
+/** What `apply` reports on a checksum mismatch: ask the server for a full snapshot. */
+export const DESYNC = 'desync';
+
+export interface ReplicaEntity {
+  id: number;
+  type: number;
+  typeName: string;
+  obj: EntityValues;
+}
+
+export class Replica {
+  private readonly frames: SnapshotHistory;
+
+  constructor(
+    private readonly schema: Schema,
+    capacity = 64,
+  ) {
+    this.frames = new SnapshotHistory(capacity);
+  }
+
+  /**
+   * Applies a body. baseTick 0 = full snapshot. Never throws; on any error
+   * nothing is stored and the previous state stays.
+   */
+  apply(baseTick: number, tick: number, body: Uint8Array, expectedChecksum: number): ApplyResult {
+    if (!Number.isInteger(tick) || tick <= 0 || !Number.isInteger(baseTick) || baseTick < 0 || baseTick >= tick) {
+      return { ok: false, error: 'bad tick' };
+    }
+    let base: Frame | null = null;
+    if (baseTick !== 0) {
+      base = this.frames.get(baseTick) ?? null;
+      if (!base) return { ok: false, error: 'baseline gone' };
+    }
+    if (!(body instanceof Uint8Array)) return { ok: false, error: 'body is not bytes' };
+    const r = decodeDelta(this.schema, base, body, tick);
+    if (isDeltaError(r)) return { ok: false, error: r.error };
+    if (frameChecksum(r) !== expectedChecksum >>> 0) return { ok: false, error: DESYNC };
+    if (!this.frames.push(r)) return { ok: false, error: 'too old' };
+    return { ok: true, frame: r };
+  }
+
+  /** The frame of that tick, if still held (e.g. to check a baseline before acking). */
+  frame(tick: number): Frame | undefined {
+    return this.frames.get(tick);
+  }
+
+  /** The newest applied frame. */
+  get latest(): Frame | undefined {
+    return this.frames.latest;
+  }
+
+  /** Forget everything, e.g. after a desync, so the next apply must be a full snapshot. */
+  reset(): void {
+    this.frames.clear();
+  }
+
+  /** The entities of the latest frame (or `frame`), dequantized to real units. */
+  *entities(frame: Frame | undefined = this.latest): Iterable<ReplicaEntity> {
+    if (!frame) return;
+    const { stride, types } = this.schema;
+    for (let i = 0; i < frame.count; i++) {
+      const type = frame.types[i];
+      yield { id: frame.ids[i], type, typeName: types[type].name, obj: this.schema.dequantize(type, frame.values, i * stride) };
+    }
+  }
+}
