@@ -1,0 +1,208 @@
+/**
+ * msgpack framing and validation for every message of protocol.ts.
+ *
+ * Decoders never throw: they return `{ ok: true, msg }` or `{ ok: false, reason }`
+ * for any byte string. Every field is checked for type and range, so what reaches
+ * the server's logic is well-formed; the server closes the sender with
+ * CLOSE_BAD_MESSAGE and the reason when it is not.
+ *
+ * SNAPSHOT is framed by hand (`frameSnapshot`) so the per-client header (tick,
+ * baseline, lastSeq) can be written around a body and events encoded once per
+ * room tick and shared by every client with the same baseline and view.
+ */
+import { Decoder, Encoder } from '@msgpack/msgpack';
+import {
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, type InputFrame, LIMITS, type RosterEntry,
+  S_ERROR, S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+} from './protocol.ts';
+import { cleanText } from './text.ts';
+
+/** Own-position fixed point: the game's 1/8 u grid (positions there are exact multiples). */
+const POS_SCALE = 8;
+
+export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
+
+const encoder = new Encoder({ ignoreUndefined: true });
+const decoder = new Decoder({
+  maxStrLength: 4096, maxBinLength: 1 << 20, maxArrayLength: 4096, maxMapLength: 0, maxExtLength: 0,
+});
+
+const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const fail = (reason: string) => ({ ok: false as const, reason });
+
+function unpack(bytes: Uint8Array): unknown[] | string {
+  let value: unknown;
+  try {
+    value = decoder.decode(bytes);
+  } catch (err) {
+    return `not msgpack: ${(err as Error).message.slice(0, 80)}`;
+  }
+  if (!Array.isArray(value) || value.length === 0) return 'not a message array';
+  return value;
+}
+
+export function encodeClient(msg: ClientMessage): Uint8Array {
+  switch (msg.type) {
+    case C_HELLO: return encoder.encode([C_HELLO, msg.version, msg.resumeTick]);
+    case C_INPUT: {
+      const flat: number[] = [];
+      for (const i of msg.inputs) flat.push(i.buttons, i.aim);
+      return encoder.encode([C_INPUT, msg.ackTick, msg.viewTick, msg.inputs[0]?.seq ?? 0, flat]);
+    }
+    case C_ACK: return encoder.encode([C_ACK, msg.ackTick]);
+    case C_PING: return encoder.encode([C_PING, msg.clientTime]);
+    case C_CHAT: return encoder.encode([C_CHAT, msg.text]);
+  }
+}
+
+/** Validates one client → server message. */
+export function decodeClient(bytes: Uint8Array): Decoded<ClientMessage> {
+  if (bytes.byteLength > LIMITS.maxMessageBytes) return fail('message too large');
+  const a = unpack(bytes);
+  if (typeof a === 'string') return fail(a);
+  switch (a[0]) {
+    case C_HELLO:
+      if (a.length !== 3 || !isUint(a[1], 0xffff) || !isUint(a[2], LIMITS.maxTick)) return fail('bad HELLO');
+      return { ok: true, msg: { type: C_HELLO, version: a[1], resumeTick: a[2] } };
+    case C_INPUT: {
+      const [, ack, view, first, flat] = a;
+      if (a.length !== 5 || !isUint(ack, LIMITS.maxTick) || !isUint(view, LIMITS.maxTick) || !isUint(first, LIMITS.maxSeq)) {
+        return fail('bad INPUT header');
+      }
+      if (!Array.isArray(flat) || flat.length === 0 || flat.length % 2 !== 0 || flat.length > LIMITS.maxInputsPerMessage * 2) {
+        return fail('bad INPUT list');
+      }
+      const inputs: InputFrame[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const buttons = flat[i];
+        const aim = flat[i + 1];
+        if (!isUint(buttons, 0xff) || !isUint(aim, 0xffff)) return fail('bad INPUT values');
+        inputs.push({ seq: first + i / 2, buttons, aim });
+      }
+      if (inputs[inputs.length - 1].seq > LIMITS.maxSeq) return fail('INPUT seq overflow');
+      return { ok: true, msg: { type: C_INPUT, ackTick: ack, viewTick: view, inputs } };
+    }
+    case C_ACK:
+      if (a.length !== 2 || !isUint(a[1], LIMITS.maxTick)) return fail('bad ACK');
+      return { ok: true, msg: { type: C_ACK, ackTick: a[1] } };
+    case C_PING:
+      if (a.length !== 2 || !isFiniteNum(a[1])) return fail('bad PING');
+      return { ok: true, msg: { type: C_PING, clientTime: a[1] } };
+    case C_CHAT: {
+      if (a.length !== 2 || typeof a[1] !== 'string') return fail('bad CHAT');
+      const text = cleanText(a[1], LIMITS.maxChatLength);
+      if (text.length === 0) return fail('empty CHAT');
+      return { ok: true, msg: { type: C_CHAT, text } };
+    }
+    default:
+      return fail(`unknown message type ${String(a[0]).slice(0, 12)}`);
+  }
+}
+
+export function encodeServer(msg: ServerMessage): Uint8Array {
+  switch (msg.type) {
+    case S_WELCOME:
+      return encoder.encode([
+        S_WELCOME, msg.version, msg.playerId, msg.tickRate, msg.serverTick, msg.room, msg.roster, msg.resumed ? 1 : 0,
+        msg.lastSeq,
+      ]);
+    case S_SNAPSHOT:
+      return frameSnapshot(msg.tick, msg.baseTick, msg.lastSeq, msg.checksum, msg.body, encodeEvents(msg.events), msg.own);
+    case S_PONG: return encoder.encode([S_PONG, msg.clientTime, msg.serverTime]);
+    case S_ERROR: return encoder.encode([S_ERROR, msg.code, msg.reason]);
+  }
+}
+
+const isRoster = (v: unknown): v is RosterEntry[] =>
+  Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 3 && isUint(e[0], LIMITS.maxTick)
+    && typeof e[1] === 'string' && (e[2] === 0 || e[2] === 1));
+
+/** Validates one server → client message (clients and bots trust nothing either). */
+export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
+  const a = unpack(bytes);
+  if (typeof a === 'string') return fail(a);
+  switch (a[0]) {
+    case S_WELCOME: {
+      const [, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq] = a;
+      if (a.length !== 9 || !isUint(lastSeq, LIMITS.maxSeq) || !isUint(version, 0xffff) || !isUint(playerId, LIMITS.maxTick) || !isUint(tickRate, 1000)
+        || !isUint(serverTick, LIMITS.maxTick) || typeof room !== 'string' || !isRoster(roster) || !isUint(resumed, 1)) {
+        return fail('bad WELCOME');
+      }
+      return {
+        ok: true, msg: { type: S_WELCOME, version, playerId, tickRate, serverTick, room, roster, resumed: resumed === 1, lastSeq },
+      };
+    }
+    case S_SNAPSHOT: {
+      const [, tick, baseTick, lastSeq, checksum, body, events, ownX, ownY] = a;
+      const hasOwn = a.length === 9;
+      if ((a.length !== 7 && !hasOwn) || (hasOwn && (!isUint(ownX, 1 << 24) || !isUint(ownY, 1 << 24))) || !isUint(tick, LIMITS.maxTick) || !isUint(baseTick, LIMITS.maxTick) || !isUint(lastSeq, LIMITS.maxSeq)
+        || !isUint(checksum, 0xffffffff) || !(body instanceof Uint8Array) || !Array.isArray(events)
+        || !events.every((e) => Array.isArray(e) && isUint(e[0], 255))) {
+        return fail('bad SNAPSHOT');
+      }
+      const msg: ServerMessage = { type: S_SNAPSHOT, tick, baseTick, lastSeq, checksum, body, events: events as WireEvent[] };
+      if (hasOwn) msg.own = { x: (ownX as number) / POS_SCALE, y: (ownY as number) / POS_SCALE };
+      return { ok: true, msg };
+    }
+    case S_PONG:
+      if (a.length !== 3 || !isFiniteNum(a[1]) || !isFiniteNum(a[2])) return fail('bad PONG');
+      return { ok: true, msg: { type: S_PONG, clientTime: a[1], serverTime: a[2] } };
+    case S_ERROR:
+      if (a.length !== 3 || !isUint(a[1], 4999) || typeof a[2] !== 'string') return fail('bad ERROR');
+      return { ok: true, msg: { type: S_ERROR, code: a[1], reason: a[2] } };
+    default:
+      return fail(`unknown message type ${String(a[0]).slice(0, 12)}`);
+  }
+}
+
+const EMPTY_EVENTS = encoder.encode([]);
+
+/** msgpack bytes of an event list, to be shared by every client that gets the same events. */
+export function encodeEvents(events: readonly WireEvent[]): Uint8Array {
+  return events.length === 0 ? EMPTY_EVENTS : encoder.encode(events);
+}
+
+let frameBuf = new Uint8Array(4096);
+
+/**
+ * SNAPSHOT framed by hand around a shared body and pre-encoded events:
+ * fixarray(7 or 9) 17 uint(tick) uint(base) uint(lastSeq) uint(checksum) bin(body) events [uint(ownX) uint(ownY)].
+ * Returns a fresh copy (uWS may keep a reference until the write completes).
+ */
+export function frameSnapshot(
+  tick: number, baseTick: number, lastSeq: number, checksum: number, body: Uint8Array, events: Uint8Array,
+  own?: { x: number; y: number },
+): Uint8Array {
+  const need = 32 + body.byteLength + events.byteLength;
+  if (frameBuf.byteLength < need) frameBuf = new Uint8Array(need * 2);
+  const b = frameBuf;
+  let o = 0;
+  b[o++] = own ? 0x99 : 0x97;
+  b[o++] = S_SNAPSHOT;
+  o = writeUint(b, o, tick);
+  o = writeUint(b, o, baseTick);
+  o = writeUint(b, o, lastSeq);
+  o = writeUint(b, o, checksum);
+  const n = body.byteLength;
+  if (n < 0x100) { b[o++] = 0xc4; b[o++] = n; }
+  else if (n < 0x10000) { b[o++] = 0xc5; b[o++] = n >>> 8; b[o++] = n & 0xff; }
+  else { b[o++] = 0xc6; b[o++] = n >>> 24; b[o++] = (n >>> 16) & 0xff; b[o++] = (n >>> 8) & 0xff; b[o++] = n & 0xff; }
+  b.set(body, o);
+  o += n;
+  b.set(events, o);
+  o += events.byteLength;
+  if (own) {
+    o = writeUint(b, o, Math.round(own.x * POS_SCALE));
+    o = writeUint(b, o, Math.round(own.y * POS_SCALE));
+  }
+  return b.slice(0, o);
+}
+
+function writeUint(b: Uint8Array, o: number, v: number): number {
+  if (v < 0x80) { b[o++] = v; }
+  else if (v < 0x100) { b[o++] = 0xcc; b[o++] = v; }
+  else if (v < 0x10000) { b[o++] = 0xcd; b[o++] = v >>> 8; b[o++] = v & 0xff; }
+  else { b[o++] = 0xce; b[o++] = v >>> 24; b[o++] = (v >>> 16) & 0xff; b[o++] = (v >>> 8) & 0xff; b[o++] = v & 0xff; }
+  return o;
+}

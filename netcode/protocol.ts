@@ -1,0 +1,116 @@
+/**
+ * The tickwire wire protocol: every message, its numeric code and its fields, in
+ * this one file. Each message is a msgpack array whose first element is the code:
+ *
+ *   client → server
+ *   HELLO     [1, version, resumeTick]            first message; resumeTick = last tick the client
+ *                                                 still holds (0 = none), lets a resume continue by delta
+ *   INPUT     [2, ackTick, viewTick, firstSeq, [buttons, aim, buttons, aim, …]]
+ *                                                 the last few unacknowledged inputs, oldest first, seqs
+ *                                                 firstSeq, firstSeq+1, …; ackTick = newest snapshot
+ *                                                 applied; viewTick = the tick the player was looking at
+ *                                                 (interpolated remote state) — for lag compensation
+ *   ACK       [3, ackTick]                        acknowledgement without input
+ *   PING      [4, clientTime]                     ms on the client's clock, echoed in PONG
+ *   CHAT      [5, text]
+ *
+ *   server → client
+ *   WELCOME   [16, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq]
+ *             roster = [[id, name, connected 0|1], …]; lastSeq = last input seq of this seat
+ *             applied (a resumed client numbers its inputs on from lastSeq + 1)
+ *   SNAPSHOT  [17, tick, baseTick, lastSeq, checksum, body, events, ownX?, ownY?]
+ *             body = delta against baseTick (0 = full), bit-packed (netcode/delta.ts);
+ *             lastSeq = last input seq of this client applied; checksum = uint32 of the state
+ *             the client holds after applying; events = [[EV_*, …], …] since the previous
+ *             snapshot this client received (nothing is dropped when a snapshot is skipped);
+ *             ownX/ownY (1/8 u grid units), present only while the server is repeating this
+ *             client's last input for lack of new ones: the client's own position as of lastSeq,
+ *             which its reconciliation must start from (see server/inputs.ts)
+ *   PONG      [18, clientTime, serverTime]
+ *   ERROR     [21, closeCode, reason]            sent just before the server closes the socket
+ *
+ * Clients send intents (buttons, aim), never positions or dt. One message each way
+ * per client per tick: events and chat ride on the snapshot.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const C_HELLO = 1;
+export const C_INPUT = 2;
+export const C_ACK = 3;
+export const C_PING = 4;
+export const C_CHAT = 5;
+
+export const S_WELCOME = 16;
+export const S_SNAPSHOT = 17;
+export const S_PONG = 18;
+export const S_ERROR = 21;
+
+/** Event kinds carried in SNAPSHOT.events. */
+export const EV_JOIN = 1; // [1, id, name]
+export const EV_LEAVE = 2; // [2, id]          gone for good (grace expired or left)
+export const EV_DROP = 3; // [3, id]           connection lost; may resume
+export const EV_RESUME = 4; // [4, id]
+export const EV_CHAT = 5; // [5, id, text]
+export const EV_KILL = 6; // [6, killer, victim]
+export const EV_NPC_DOWN = 7; // [7, killer, npc]
+export const EV_ROUND_END = 8; // [8, winner, round]
+export const EV_ROUND_START = 9; // [9, round]
+export const EV_ROSTER = 10; // [10, [[id, name, connected], …]]  full list, when events were missed
+export const EV_NOTICE = 11; // [11, text]      to one client only (e.g. chat refused by the rate limit)
+
+/** WebSocket close codes (4000–4999 are the application's). */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001; // server shutting down
+export const CLOSE_REPLACED = 4000; // the same session connected again elsewhere
+export const CLOSE_BAD_VERSION = 4002; // PROTOCOL_VERSION mismatch
+export const CLOSE_BAD_MESSAGE = 4003; // malformed or invalid message
+export const CLOSE_RATE_LIMIT = 4004; // too many messages
+export const CLOSE_KICKED = 4005; // removed by the server
+export const CLOSE_ROOM_CLOSED = 4006;
+export const CLOSE_NO_HELLO = 4007; // first message was not HELLO
+export const CLOSE_ROOM_FULL = 4008;
+
+/** Close codes after which a client must not reconnect on its own. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CLOSE_NORMAL, CLOSE_REPLACED, CLOSE_BAD_VERSION, CLOSE_BAD_MESSAGE, CLOSE_KICKED, CLOSE_ROOM_CLOSED, CLOSE_NO_HELLO,
+  CLOSE_ROOM_FULL,
+]);
+
+export const LIMITS = {
+  /** Inputs one INPUT message may carry (the redundant tail of unacknowledged ones). */
+  maxInputsPerMessage: 8,
+  maxChatLength: 200, // characters
+  maxNameLength: 16, // characters
+  maxTick: 0xffffffff,
+  maxSeq: 0xffffffff,
+  maxMessageBytes: 1024,
+} as const;
+
+export type RosterEntry = [id: number, name: string, connected: 0 | 1];
+export type WireEvent = (number | string | RosterEntry[])[];
+
+export interface InputFrame {
+  seq: number;
+  buttons: number;
+  aim: number;
+}
+
+export type ClientMessage =
+  | { type: typeof C_HELLO; version: number; resumeTick: number }
+  | { type: typeof C_INPUT; ackTick: number; viewTick: number; inputs: InputFrame[] }
+  | { type: typeof C_ACK; ackTick: number }
+  | { type: typeof C_PING; clientTime: number }
+  | { type: typeof C_CHAT; text: string };
+
+export type ServerMessage =
+  | {
+      type: typeof S_WELCOME; version: number; playerId: number; tickRate: number; serverTick: number; room: string;
+      roster: RosterEntry[]; resumed: boolean; lastSeq: number;
+    }
+  | {
+      type: typeof S_SNAPSHOT; tick: number; baseTick: number; lastSeq: number; checksum: number; body: Uint8Array;
+      events: WireEvent[]; own?: { x: number; y: number };
+    }
+  | { type: typeof S_PONG; clientTime: number; serverTime: number }
+  | { type: typeof S_ERROR; code: number; reason: string };

@@ -1,0 +1,125 @@
+/**
+ * Every server setting, typed, with its default, in one place. `loadConfig(env)`
+ * overrides defaults from environment variables (see README "Configuration");
+ * tests build configs with `defaultConfig()` plus overrides, never by patching.
+ */
+export interface Config {
+  port: number; // PORT
+  host: string; // HOST
+  tickRate: number; // TICK_RATE, Hz
+  maxPlayersPerRoom: number; // MAX_PLAYERS_PER_ROOM
+  npcCount: number; // NPC_COUNT, drones per room
+  allowedOrigins: string[]; // ALLOWED_ORIGINS, comma-separated; empty = own host + localhost
+  secret: string; // SECRET, HMAC key for session tokens; generated at start when unset
+  tokenTtlS: number; // TOKEN_TTL_S
+  roomIdleS: number; // ROOM_IDLE_S, an empty room is removed after this
+  resumeGraceS: number; // RESUME_GRACE_S, a dropped player's entity is kept this long
+  maxCatchUpTicks: number; // MAX_CATCHUP_TICKS, backlog clamp of the tick accumulator
+  maxInputsPerTick: number; // MAX_INPUTS_PER_TICK, queued inputs applied per player per tick
+  inputQueueLimit: number; // INPUT_QUEUE_LIMIT, inputs held per player beyond which new ones are refused
+  inputReuseTicks: number; // INPUT_REUSE_TICKS, ticks the last input is repeated when none arrived
+  historyTicks: number; // HISTORY_TICKS, snapshot ring per room (baselines older than this get a full snapshot)
+  viewRadius: number; // VIEW_RADIUS, u; 0 = every entity in everyone's view
+  viewCell: number; // VIEW_CELL, u, interest grid cell size
+  backpressureBytes: number; // BACKPRESSURE_BYTES, skip a client's snapshot while its socket holds more
+  idleTimeoutS: number; // IDLE_TIMEOUT_S, uWS drops sockets silent for this long (auto-pings keep live ones)
+  msgRatePerS: number; // MSG_RATE, messages per second per client (token bucket refill)
+  msgBurst: number; // MSG_BURST
+  chatRatePerS: number; // CHAT_RATE
+  chatBurst: number; // CHAT_BURST
+  helloTimeoutS: number; // HELLO_TIMEOUT_S
+  staticDir: string; // STATIC_DIR, the built client
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'; // LOG_LEVEL
+}
+
+export function defaultConfig(): Config {
+  return {
+    port: 8080,
+    host: '0.0.0.0',
+    tickRate: 30,
+    maxPlayersPerRoom: 16,
+    npcCount: 24,
+    allowedOrigins: [],
+    secret: '',
+    tokenTtlS: 24 * 3600,
+    roomIdleS: 60,
+    resumeGraceS: 30,
+    maxCatchUpTicks: 5,
+    maxInputsPerTick: 3,
+    inputQueueLimit: 16,
+    inputReuseTicks: 4,
+    historyTicks: 64,
+    viewRadius: 0, // the default arena (1600×1200 u) fits in about one screen: interest pays off on bigger maps
+    viewCell: 400,
+    backpressureBytes: 64 * 1024,
+    idleTimeoutS: 16,
+    msgRatePerS: 90,
+    msgBurst: 60,
+    chatRatePerS: 1,
+    chatBurst: 5,
+    helloTimeoutS: 5,
+    staticDir: 'dist/client',
+    logLevel: 'info',
+  };
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+const int = (min: number, max: number): Parser<number> => (raw, name) => {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer in [${min}, ${max}], got "${raw}"`);
+  return v;
+};
+const num = (min: number, max: number): Parser<number> => (raw, name) => {
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) throw new Error(`${name} must be a number in [${min}, ${max}], got "${raw}"`);
+  return v;
+};
+const str: Parser<string> = (raw) => raw;
+const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const level: Parser<Config['logLevel']> = (raw, name) => {
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(raw)) throw new Error(`${name} must be debug|info|warn|error|silent`);
+  return raw as Config['logLevel'];
+};
+
+/** Environment variable → config key and parser. The README's table mirrors this. */
+const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
+  port: ['PORT', int(0, 65535)],
+  host: ['HOST', str],
+  tickRate: ['TICK_RATE', int(1, 120)],
+  maxPlayersPerRoom: ['MAX_PLAYERS_PER_ROOM', int(1, 256)],
+  npcCount: ['NPC_COUNT', int(0, 5000)],
+  allowedOrigins: ['ALLOWED_ORIGINS', list],
+  secret: ['SECRET', str],
+  tokenTtlS: ['TOKEN_TTL_S', int(10, 30 * 24 * 3600)],
+  roomIdleS: ['ROOM_IDLE_S', num(0, 86400)],
+  resumeGraceS: ['RESUME_GRACE_S', num(0, 3600)],
+  maxCatchUpTicks: ['MAX_CATCHUP_TICKS', int(1, 100)],
+  maxInputsPerTick: ['MAX_INPUTS_PER_TICK', int(1, 16)],
+  inputQueueLimit: ['INPUT_QUEUE_LIMIT', int(1, 256)],
+  inputReuseTicks: ['INPUT_REUSE_TICKS', int(0, 60)],
+  historyTicks: ['HISTORY_TICKS', int(8, 1024)],
+  viewRadius: ['VIEW_RADIUS', num(0, 100000)],
+  viewCell: ['VIEW_CELL', num(16, 100000)],
+  backpressureBytes: ['BACKPRESSURE_BYTES', int(1024, 1 << 30)],
+  idleTimeoutS: ['IDLE_TIMEOUT_S', int(8, 960)],
+  msgRatePerS: ['MSG_RATE', num(1, 10000)],
+  msgBurst: ['MSG_BURST', num(1, 10000)],
+  chatRatePerS: ['CHAT_RATE', num(0.01, 100)],
+  chatBurst: ['CHAT_BURST', num(1, 100)],
+  helloTimeoutS: ['HELLO_TIMEOUT_S', num(0.1, 600)],
+  staticDir: ['STATIC_DIR', str],
+  logLevel: ['LOG_LEVEL', level],
+};
+
+export const ENV_NAMES: ReadonlyArray<[keyof Config, string]> = Object.entries(ENV).map(([k, [e]]) => [k as keyof Config, e]);
+
+/** Defaults overridden by the variables set in `env`; throws a readable error on a bad value. */
+export function loadConfig(env: Record<string, string | undefined> = {}, overrides: Partial<Config> = {}): Config {
+  const cfg = defaultConfig() as unknown as Record<string, unknown>;
+  for (const [key, [name, parse]] of Object.entries(ENV) as [string, [string, Parser<unknown>]][]) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') cfg[key] = parse(raw.trim(), name);
+  }
+  return { ...(cfg as unknown as Config), ...overrides };
+}

@@ -1,0 +1,133 @@
+/** HTTP routes: guest sessions, the room list, health, metrics and the built client. */
+import type uWS from 'uWebSockets.js';
+import { cleanText } from '../netcode/text.ts';
+import { LIMITS } from '../netcode/protocol.ts';
+import type { Config } from './config.ts';
+import type { RoomManager } from './rooms.ts';
+import type { StaticFile } from './static.ts';
+import { issueToken, newSessionId } from './tokens.ts';
+import type { Registry } from 'prom-client';
+
+type Res = uWS.HttpResponse;
+
+export interface HttpDeps {
+  cfg: Config;
+  manager: RoomManager;
+  files: Map<string, StaticFile>;
+  registry: Registry;
+  /** Monotonic ms (the rooms' clock). */
+  now: () => number;
+  /** Wall-clock seconds (token expiry). */
+  wallS: () => number;
+  uptimeS: () => number;
+  pick: (n: number) => number;
+}
+
+export function send(res: Res, status: string, type: string, body: string | Uint8Array, headers: [string, string][] = []): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', type).writeHeader('cache-control', 'no-store');
+    for (const [k, v] of headers) res.writeHeader(k, v);
+    res.end(body);
+  });
+}
+
+const json = (res: Res, status: string, value: unknown) => send(res, status, 'application/json', JSON.stringify(value));
+
+/** Reads a small request body; answers 413 past `max` bytes. */
+function readBody(res: Res, max: number, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let aborted = false;
+  res.onAborted(() => { aborted = true; });
+  res.onData((chunk, last) => {
+    if (aborted) return;
+    size += chunk.byteLength;
+    if (size > max) {
+      aborted = true;
+      json(res, '413 Payload Too Large', { error: 'body too large' });
+      return;
+    }
+    chunks.push(Buffer.from(chunk.slice(0))); // the ArrayBuffer dies when this callback returns
+    if (last) done(Buffer.concat(chunks));
+  });
+}
+
+export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
+  app.post('/api/session', (res) => {
+    readBody(res, 2048, (body) => {
+      let name: unknown;
+      try {
+        name = JSON.parse(body.toString('utf8') || '{}').name;
+      } catch {
+        return json(res, '400 Bad Request', { error: 'body must be JSON like {"name": "Ada"}' });
+      }
+      if (typeof name !== 'string') return json(res, '400 Bad Request', { error: 'name must be a string' });
+      const clean = cleanText(name, LIMITS.maxNameLength);
+      if (clean.length === 0) return json(res, '400 Bad Request', { error: 'name is empty' });
+      const exp = Math.floor(d.wallS()) + d.cfg.tokenTtlS;
+      json(res, '200 OK', { token: issueToken(d.cfg.secret, { sid: newSessionId(), name: clean, exp }), name: clean, expires: exp });
+    });
+  });
+
+  app.get('/api/rooms', (res) => json(res, '200 OK', { rooms: d.manager.list() }));
+
+  app.post('/api/rooms', (res) => {
+    res.onAborted(() => {});
+    const code = d.manager.newCode(d.pick);
+    d.manager.getOrCreate(code, d.now());
+    json(res, '200 OK', { code });
+  });
+
+  app.get('/healthz', (res) => {
+    const m = d.manager;
+    json(res, '200 OK', {
+      status: 'ok',
+      uptime_s: Math.round(d.uptimeS()),
+      rooms: m.rooms.size,
+      clients: m.clients,
+      tick_rate: d.cfg.tickRate,
+      ticks: m.ticks,
+      last_tick_ms: round3(m.lastTickMs),
+      tick_ms: { p50: round3(m.tickMs.quantile(0.5)), p99: round3(m.tickMs.quantile(0.99)), max: round3(m.tickMs.max) },
+      ticks_overrun: m.overruns,
+      ticks_dropped: m.scheduler.dropped,
+      snapshots_skipped: m.snapshotsSkipped,
+      input_ack_ms: { p50: round3(m.inputAckMs.quantile(0.5)), p99: round3(m.inputAckMs.quantile(0.99)), max: round3(m.inputAckMs.max) },
+      cpu_s: cpuSeconds(),
+      rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
+    });
+  });
+
+  app.get('/metrics', (res) => {
+    let aborted = false;
+    res.onAborted(() => { aborted = true; });
+    d.registry.metrics().then((text) => { if (!aborted) send(res, '200 OK', d.registry.contentType, text); });
+  });
+
+  app.get('/*', (res, req) => {
+    const url = req.getUrl();
+    const gzipOk = /\bgzip\b/.test(req.getHeader('accept-encoding'));
+    let file = d.files.get(url);
+    // Unknown non-asset paths get the app (client-side routes like /#/r/CODE land on index.html).
+    if (!file && !url.startsWith('/assets/') && !url.startsWith('/api/')) file = d.files.get('/index.html');
+    if (!file) {
+      const hint = d.files.size === 0 ? 'client not built: run `npm run build` (npm start does it)' : 'not found';
+      return send(res, '404 Not Found', 'text/plain; charset=utf-8', hint);
+    }
+    const headers: [string, string][] = [['cache-control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache']];
+    res.cork(() => {
+      res.writeStatus('200 OK').writeHeader('content-type', file.type).writeHeader('vary', 'accept-encoding');
+      for (const [k, v] of headers) res.writeHeader(k, v);
+      if (gzipOk && file.gzip) res.writeHeader('content-encoding', 'gzip').end(file.gzip);
+      else res.end(file.body);
+    });
+  });
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;
+
+/** User + system CPU seconds of this process. */
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return round3((u.user + u.system) / 1e6);
+}

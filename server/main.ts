@@ -1,0 +1,114 @@
+/**
+ * Server entry point: the only server module that reads the real clock and
+ * starts timers. `startServer` is what `npm start` and the integration tests run.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import uWS from 'uWebSockets.js';
+import { CLOSE_GOING_AWAY } from '../netcode/protocol.ts';
+import { type Config, loadConfig } from './config.ts';
+import { mountHttp } from './http.ts';
+import { createMetrics } from './metrics.ts';
+import { RoomManager } from './rooms.ts';
+import { loadStatic } from './static.ts';
+import { mountWs } from './ws.ts';
+
+export interface RunningServer {
+  port: number;
+  url: string;
+  manager: RoomManager;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** True when uWebSockets.js loaded its native binding rather than the slow `ws` fallback shim. */
+export function uwsIsNative(): boolean {
+  const u = uWS as unknown as Record<string, unknown>;
+  return typeof u.SSLApp === 'function' && typeof u.getParts === 'function'
+    && /\[native code\]/.test(Function.prototype.toString.call(uWS.App));
+}
+
+export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export async function startServer(config: Config, log: Logger = () => {}): Promise<RunningServer> {
+  if (!uwsIsNative()) {
+    throw new Error('uWebSockets.js native binding not loaded (fallback shim active); refusing to start. '
+      + 'Unset UWS_USE_FALLBACK or reinstall on a supported platform (linux x64, Node 20).');
+  }
+  const cfg: Config = { ...config };
+  if (!cfg.secret) {
+    cfg.secret = randomBytes(32).toString('base64url');
+    log('warn', 'SECRET not set: generated one for this process; tokens will not survive a restart or work across instances');
+  }
+  const startedAt = performance.now();
+  const clock = () => performance.now(); // monotonic ms: ticks, message receipt, durations
+  const wallS = () => Date.now() / 1000; // token expiry only
+  const manager = new RoomManager({ config: cfg, now: clock(), clock, seed: () => randomInt(0, 2 ** 32 - 1) });
+  const { registry, rejected } = createMetrics(manager, () => (performance.now() - startedAt) / 1000);
+  const files = loadStatic(cfg.staticDir);
+  if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
+
+  const app = uWS.App();
+  mountWs(app, { cfg, manager, now: clock, wallS, onReject: (status) => rejected.inc({ status: String(status) }) });
+  mountHttp(app, {
+    cfg, manager, files, registry, now: clock, wallS, uptimeS: () => (performance.now() - startedAt) / 1000,
+    pick: (n) => randomInt(0, n),
+  });
+
+  const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
+    app.listen(cfg.host, cfg.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (in use?)`))));
+  });
+  const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+
+  // Fixed-step loop: wake when the next tick is due; the accumulator decides how many to run.
+  let timer: NodeJS.Timeout | undefined;
+  let running = true;
+  const loop = () => {
+    if (!running) return;
+    manager.update(clock());
+    timer = setTimeout(loop, manager.scheduler.wait(clock()));
+  };
+  loop();
+
+  const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
+  log('info', `tickwire on http://${host}:${port} (ws ${cfg.tickRate} Hz, ${cfg.npcCount} drones a room)`);
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    manager,
+    config: cfg,
+    close: async () => {
+      running = false;
+      clearTimeout(timer);
+      for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
+      uWS.us_listen_socket_close(listenSocket);
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const levels = ['debug', 'info', 'warn', 'error', 'silent'];
+  let cfg: Config;
+  try {
+    cfg = loadConfig(process.env);
+  } catch (err) {
+    console.error(`tickwire: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const log: Logger = (level, msg) => {
+    if (levels.indexOf(level) >= levels.indexOf(cfg.logLevel)) console[level === 'info' ? 'log' : level](`[${level}] ${msg}`);
+  };
+  startServer(cfg, log).then((srv) => {
+    const stop = () => {
+      log('info', 'shutting down');
+      srv.close().then(() => process.exit(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  }, (err: Error) => {
+    console.error(`tickwire: ${err.message}`);
+    process.exit(1);
+  });
+}

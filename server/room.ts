@@ -1,0 +1,291 @@
+/**
+ * The authority for one room: seats (members), the input queues, the fixed-step
+ * simulation, events and chat. Transport-agnostic (members talk through `Link`)
+ * and clock-free: every method takes `now` (ms) from its caller, so tests drive
+ * it on virtual time with in-memory links.
+ */
+import {
+  addPlayer, BTN_FIRE, createWorld, findPlayer, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
+  step, type World,
+} from '../game/sim/index.ts';
+import { decodeClient, encodeServer } from '../netcode/codec.ts';
+import {
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
+  CLOSE_REPLACED, CLOSE_ROOM_FULL, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE, EV_NOTICE,
+  EV_NPC_DOWN, EV_RESUME, EV_ROUND_END, EV_ROUND_START, PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG,
+  S_WELCOME, type WireEvent,
+} from '../netcode/protocol.ts';
+import type { Config } from './config.ts';
+import { Member } from './member.ts';
+import { SnapshotFanout } from './fanout.ts';
+import type { Link } from './transport.ts';
+
+export interface RoomOptions {
+  code: string;
+  config: Config;
+  now: number; // ms
+  seed: number;
+}
+
+export class Room {
+  readonly code: string;
+  world: World;
+  readonly dt: number; // s, fixed
+  private readonly cfg: Config;
+  private readonly members = new Map<string, Member>(); // by session id
+  /** Recent worlds by tick, for lag compensation (immutable, so kept by reference). */
+  private readonly past = new Map<number, World>();
+  private readonly rewindTicks: number;
+  private pending: WireEvent[] = []; // events of the tick in progress
+  private readonly fanout: SnapshotFanout;
+  private lastStepAt: number; // ms
+  /** Receive times of the inputs applied by the last step (input-to-ack latency). */
+  readonly appliedAt: number[] = [];
+  emptySince: number | null;
+
+  constructor(opts: RoomOptions) {
+    this.code = opts.code;
+    this.cfg = opts.config;
+    this.dt = 1 / opts.config.tickRate;
+    this.world = createWorld({ seed: opts.seed, npcCount: opts.config.npcCount });
+    this.rewindTicks = Math.ceil(MAX_REWIND * opts.config.tickRate);
+    this.fanout = new SnapshotFanout(opts.config);
+    this.fanout.record(this.world, []);
+    this.emptySince = opts.now;
+    this.lastStepAt = opts.now;
+  }
+
+  /**
+   * The room's clock in ms, in which tick T happened at T * period: what PONG
+   * reports, so a client can place snapshot ticks on its own time line.
+   */
+  roomTime(now: number): number {
+    const period = 1000 / this.cfg.tickRate;
+    return this.tick * period + Math.min(period, Math.max(0, now - this.lastStepAt));
+  }
+
+  get tick(): number {
+    return this.world.tick;
+  }
+
+  /** Seats taken by players (connected or within their resume grace). */
+  get playerCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.playerId) n++;
+    return n;
+  }
+
+  get connectedCount(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.link) n++;
+    return n;
+  }
+
+  get snapshotsSkipped(): number {
+    return this.fanout.skipped;
+  }
+
+  /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */
+  admits(sid: string): { ok: true } | { ok: false; reason: string } {
+    if (this.members.has(sid)) return { ok: true }; // a resume always has its seat
+    if (this.members.size >= this.cfg.maxPlayersPerRoom) {
+      return { ok: false, reason: `room ${this.code} is full (${this.cfg.maxPlayersPerRoom} players)` };
+    }
+    return { ok: true };
+  }
+
+  /** A socket opened for this session. Returns the member, or null if the room filled meanwhile. */
+  connect(sid: string, name: string, link: Link, now: number): Member | null {
+    let m = this.members.get(sid);
+    if (m) {
+      m.link?.close(CLOSE_REPLACED, 'replaced by a newer connection');
+      m.link = link;
+      m.welcomed = false;
+      m.helloDeadline = now + this.cfg.helloTimeoutS * 1000;
+    } else {
+      if (!this.admits(sid).ok) {
+        this.refuse(link, CLOSE_ROOM_FULL, `room ${this.code} is full`);
+        return null;
+      }
+      m = new Member(sid, name, link, now, this.cfg);
+      this.members.set(sid, m);
+    }
+    this.emptySince = null;
+    return m;
+  }
+
+  /** One message from a member's socket. Bad input closes that socket only. */
+  receive(m: Member, bytes: Uint8Array, now: number): void {
+    if (!m.link) return;
+    if (!m.msgBucket.take(now)) {
+      this.refuse(m.link, CLOSE_RATE_LIMIT, 'too many messages');
+      return;
+    }
+    const d = decodeClient(bytes);
+    if (!d.ok) {
+      this.refuse(m.link, CLOSE_BAD_MESSAGE, d.reason);
+      return;
+    }
+    if (!m.welcomed && d.msg.type !== C_HELLO) {
+      this.refuse(m.link, CLOSE_NO_HELLO, 'first message must be HELLO');
+      return;
+    }
+    this.handle(m, d.msg, now);
+  }
+
+  private handle(m: Member, msg: ClientMessage, now: number): void {
+    switch (msg.type) {
+      case C_HELLO:
+        this.hello(m, msg.version, msg.resumeTick);
+        return;
+      case C_INPUT:
+        m.inputs.push(msg.inputs, now);
+        this.ack(m, msg.ackTick);
+        m.viewTick = Math.min(msg.viewTick, this.tick);
+        return;
+      case C_ACK:
+        this.ack(m, msg.ackTick);
+        return;
+      case C_PING:
+        m.link?.send(encodeServer({ type: S_PONG, clientTime: msg.clientTime, serverTime: this.roomTime(now) }));
+        return;
+      case C_CHAT:
+        if (!m.chatBucket.take(now)) {
+          m.notices.push([EV_NOTICE, 'Slow down: chat message not sent.']);
+          return;
+        }
+        this.pending.push([EV_CHAT, m.playerId, msg.text]);
+        return;
+    }
+  }
+
+  private hello(m: Member, version: number, resumeTick: number): void {
+    if (!m.link) return;
+    if (version !== PROTOCOL_VERSION) {
+      this.refuse(m.link, CLOSE_BAD_VERSION, `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`);
+      return;
+    }
+    if (m.welcomed) {
+      this.refuse(m.link, CLOSE_BAD_MESSAGE, 'duplicate HELLO');
+      return;
+    }
+    const resumed = m.playerId !== 0;
+    if (resumed) {
+      m.droppedAt = null;
+      this.pending.push([EV_RESUME, m.playerId]);
+    } else {
+      const added = addPlayer(this.world);
+      this.world = added.world;
+      m.playerId = added.id;
+      this.pending.push([EV_JOIN, m.playerId, m.name]);
+    }
+    m.welcomed = true;
+    m.inputs.rejoin();
+    // Continue by delta from what the client still holds, if we sent it and still have it.
+    m.ackTick = resumeTick > 0 && m.sent.get(resumeTick) !== undefined && this.fanout.has(resumeTick) ? resumeTick : 0;
+    m.eventTick = this.tick; // the roster in WELCOME covers everything before now
+    m.link.send(encodeServer({
+      type: S_WELCOME, version: PROTOCOL_VERSION, playerId: m.playerId, tickRate: this.cfg.tickRate,
+      serverTick: this.tick, room: this.code, roster: this.roster(), resumed, lastSeq: m.inputs.lastSeq,
+    }));
+  }
+
+  private ack(m: Member, tick: number): void {
+    // 0 = "I hold nothing usable" (a client that desynced asks for a full snapshot this way).
+    if (tick === 0) m.ackTick = 0;
+    // Only a tick we sent this client and still hold can be its baseline.
+    else if (tick > m.ackTick && tick <= this.tick && m.sent.get(tick) !== undefined) m.ackTick = tick;
+  }
+
+  /** The member's socket closed (any reason). Its seat stays for the resume grace period. */
+  disconnect(m: Member, link: Link, now: number): void {
+    if (m.link !== link) return; // an older socket of a member that already reconnected
+    m.link = null;
+    m.welcomed = false;
+    if (m.playerId) {
+      m.droppedAt = now;
+      this.pending.push([EV_DROP, m.playerId]);
+    } else {
+      this.members.delete(m.sid);
+    }
+    if (this.connectedCount === 0) this.emptySince = now;
+  }
+
+  roster(): RosterEntry[] {
+    const out: RosterEntry[] = [];
+    for (const m of this.members.values()) if (m.playerId) out.push([m.playerId, m.name, m.link ? 1 : 0]);
+    return out;
+  }
+
+  /** Runs one fixed step and sends every client its snapshot. */
+  step(now: number): void {
+    this.lastStepAt = now;
+    this.appliedAt.length = 0;
+    this.expire(now);
+    const inputs = new Map<number, Input[]>();
+    const rewind = new Map<number, RewoundPositions>();
+    let world = this.world;
+    for (const m of this.members.values()) {
+      const p = m.playerId ? findPlayer(world, m.playerId) : undefined;
+      if (!p) continue;
+      const plan = m.inputs.plan(p, `${world.round.number}:${p.deaths}`, m.link !== null && p.hp > 0, this.dt);
+      for (const at of m.inputs.appliedAt) this.appliedAt.push(at);
+      if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
+      if (plan.inputs.length) inputs.set(p.id, plan.inputs);
+      if (plan.inputs.some((i) => i.buttons & BTN_FIRE)) rewind.set(p.id, this.seenBy(m, p.id));
+    }
+    this.world = step(world, inputs, this.dt, { rewind });
+    this.past.set(this.world.tick, this.world);
+    this.past.delete(this.world.tick - this.rewindTicks - 1);
+    for (const e of this.world.events) this.pending.push(toWire(e));
+    const events = this.pending;
+    this.pending = [];
+    this.fanout.record(this.world, events);
+    this.fanout.send(this.members.values(), this.world, () => this.roster(), (m) => m.inputs.anchor);
+  }
+
+  /** Other players where shooter `m` saw them: its view tick, bounded by MAX_REWIND. */
+  private seenBy(m: Member, self: number): RewoundPositions {
+    const at = this.past.get(Math.max(m.viewTick, this.tick - this.rewindTicks)) ?? this.world;
+    const seen = new Map<number, { x: number; y: number }>();
+    for (const o of at.players) if (o.id !== self) seen.set(o.id, { x: o.x, y: o.y });
+    return seen;
+  }
+
+  /** Closes sockets that never said HELLO and frees seats whose resume grace ran out. */
+  private expire(now: number): void {
+    for (const m of this.members.values()) {
+      if (m.link && !m.welcomed && now > m.helloDeadline) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
+      if (!m.link && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000) {
+        this.world = removePlayer(this.world, m.playerId);
+        this.pending.push([EV_LEAVE, m.playerId]);
+        this.members.delete(m.sid);
+      }
+    }
+  }
+
+  /** Tells the client why, then closes; the socket's close handler calls `disconnect`. */
+  private refuse(link: Link, code: number, reason: string): void {
+    link.send(encodeServer({ type: S_ERROR, code, reason }));
+    link.close(code, reason);
+  }
+
+  /** Closes every socket (server shutdown). */
+  closeAll(code: number, reason: string): void {
+    for (const m of this.members.values()) m.link?.close(code, reason);
+  }
+}
+
+function movePlayerTo(world: World, id: number, x: number, y: number): World {
+  return { ...world, players: world.players.map((p) => (p.id === id ? { ...p, x, y } : p)) };
+}
+
+function toWire(e: World['events'][number]): WireEvent {
+  switch (e.kind) {
+    case 'kill': return [EV_KILL, e.killer, e.victim];
+    case 'npc_down': return [EV_NPC_DOWN, e.killer, e.npc];
+    case 'round_end': return [EV_ROUND_END, e.winner, e.round];
+    case 'round_start': return [EV_ROUND_START, e.round];
+  }
+}
+

@@ -1,0 +1,115 @@
+/**
+ * All rooms of this process: created on demand by code, ticked together by one
+ * fixed-step clock, removed after standing empty for a while. Time comes in as
+ * arguments (`now`, ms) and a `clock` used only to measure tick durations.
+ */
+import type { Config } from './config.ts';
+import { Room } from './room.ts';
+import { TickScheduler } from './scheduler.ts';
+import { SampleRing } from './stats.ts';
+
+export const ROOM_CODE = /^[A-Z]{5}$/;
+const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ'; // no I or O: codes get read aloud and typed
+
+export interface ManagerOptions {
+  config: Config;
+  now: number;
+  /** Measures tick durations (ms); the real clock in production, virtual in tests. */
+  clock: () => number;
+  /** Seed for a new room's world; a uint32. */
+  seed: () => number;
+  onTick?: (room: Room, ms: number) => void;
+}
+
+export class RoomManager {
+  readonly rooms = new Map<string, Room>();
+  readonly scheduler: TickScheduler;
+  /** Duration of each room tick (simulate + encode + send), ms. */
+  readonly tickMs = new SampleRing(4096);
+  /** Input received → the snapshot acknowledging it sent, ms. */
+  readonly inputAckMs = new SampleRing(8192);
+  lastTickMs = 0;
+  ticks = 0;
+  /** Room ticks that took longer than the tick period. */
+  overruns = 0;
+  private readonly cfg: Config;
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.cfg = opts.config;
+    this.scheduler = new TickScheduler({ rate: this.cfg.tickRate, maxCatchUp: this.cfg.maxCatchUpTicks, now: opts.now });
+  }
+
+  get(code: string): Room | undefined {
+    return this.rooms.get(code);
+  }
+
+  getOrCreate(code: string, now: number): Room {
+    let room = this.rooms.get(code);
+    if (!room) {
+      room = new Room({ code, config: this.cfg, now, seed: this.opts.seed() });
+      this.rooms.set(code, room);
+    }
+    return room;
+  }
+
+  /** A fresh unused code. `pick(n)` returns an integer in [0, n). */
+  newCode(pick: (n: number) => number): string {
+    for (;;) {
+      let code = '';
+      for (let i = 0; i < 5; i++) code += LETTERS[pick(LETTERS.length)];
+      if (!this.rooms.has(code)) return code;
+    }
+  }
+
+  /** Runs the ticks that are due; returns how many. */
+  update(now: number): number {
+    const n = this.scheduler.due(now);
+    const period = this.scheduler.period;
+    for (let k = 0; k < n; k++) {
+      for (const room of this.rooms.values()) {
+        const t0 = this.opts.clock();
+        room.step(now);
+        const t1 = this.opts.clock();
+        const ms = t1 - t0;
+        for (const at of room.appliedAt) this.inputAckMs.add(t1 - at);
+        this.tickMs.add(ms);
+        this.lastTickMs = ms;
+        if (ms > period) this.overruns++;
+        this.opts.onTick?.(room, ms);
+      }
+      this.ticks++;
+    }
+    this.reap(now);
+    return n;
+  }
+
+  private skippedInRemovedRooms = 0;
+
+  /** Removes rooms that have had nobody connected for ROOM_IDLE_S. */
+  private reap(now: number): void {
+    for (const [code, room] of this.rooms) {
+      if (room.emptySince !== null && now - room.emptySince > this.cfg.roomIdleS * 1000) {
+        this.skippedInRemovedRooms += room.snapshotsSkipped;
+        this.rooms.delete(code);
+      }
+    }
+  }
+
+  list(): { code: string; players: number; connected: number; max: number }[] {
+    return [...this.rooms.values()].map((r) => ({
+      code: r.code, players: r.playerCount, connected: r.connectedCount, max: this.cfg.maxPlayersPerRoom,
+    }));
+  }
+
+  get clients(): number {
+    let n = 0;
+    for (const r of this.rooms.values()) n += r.connectedCount;
+    return n;
+  }
+
+  get snapshotsSkipped(): number {
+    let n = this.skippedInRemovedRooms;
+    for (const r of this.rooms.values()) n += r.snapshotsSkipped;
+    return n;
+  }
+}

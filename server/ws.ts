@@ -1,0 +1,112 @@
+/**
+ * The WebSocket door: `/ws?room=CODE&token=TOKEN`. The upgrade handler checks
+ * Origin and the signed token before any socket exists (403 / 401 with a reason
+ * in the body), and refuses a full room (409). Open sockets become room Links.
+ */
+import uWS from 'uWebSockets.js';
+import { LIMITS } from '../netcode/protocol.ts';
+import { CLOSE_BAD_MESSAGE } from '../netcode/protocol.ts';
+import type { Config } from './config.ts';
+import type { Member } from './member.ts';
+import { originAllowed } from './origin.ts';
+import type { Room } from './room.ts';
+import { ROOM_CODE, type RoomManager } from './rooms.ts';
+import type { Session } from './tokens.ts';
+import { verifyToken } from './tokens.ts';
+import type { Link } from './transport.ts';
+
+interface SocketData {
+  session: Session;
+  code: string;
+  room?: Room;
+  member?: Member | null;
+  link?: Link;
+  closed: boolean;
+}
+
+export interface WsDeps {
+  cfg: Config;
+  manager: RoomManager;
+  /** Monotonic ms (the rooms' clock). */
+  now: () => number;
+  /** Wall-clock seconds (token expiry). */
+  wallS: () => number;
+  onReject: (status: number) => void;
+}
+
+function reject(res: uWS.HttpResponse, status: string, reason: string): void {
+  res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8').end(reason));
+}
+
+export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
+  app.ws<SocketData>('/ws', {
+    compression: uWS.DISABLED,
+    maxPayloadLength: LIMITS.maxMessageBytes,
+    idleTimeout: d.cfg.idleTimeoutS,
+    sendPingsAutomatically: true,
+    maxBackpressure: 4 * d.cfg.backpressureBytes + (1 << 20),
+    closeOnBackpressureLimit: 0,
+
+    upgrade: (res, req, context) => {
+      // Everything is read synchronously: req is only valid inside this callback.
+      const query = new URLSearchParams(req.getQuery() ?? '');
+      const origin = req.getHeader('origin');
+      const host = req.getHeader('host');
+      const key = req.getHeader('sec-websocket-key');
+      const protocol = req.getHeader('sec-websocket-protocol');
+      const extensions = req.getHeader('sec-websocket-extensions');
+      if (!originAllowed(origin, host, d.cfg.allowedOrigins)) {
+        d.onReject(403);
+        return reject(res, '403 Forbidden', `origin ${origin} is not allowed`);
+      }
+      const check = verifyToken(d.cfg.secret, query.get('token') ?? undefined, d.wallS());
+      if (!check.ok) {
+        d.onReject(401);
+        return reject(res, '401 Unauthorized', check.reason);
+      }
+      const code = (query.get('room') ?? '').toUpperCase();
+      if (!ROOM_CODE.test(code)) {
+        d.onReject(400);
+        return reject(res, '400 Bad Request', 'room must be 5 letters, e.g. ?room=ABCDE');
+      }
+      const admit = d.manager.get(code)?.admits(check.session.sid) ?? { ok: true };
+      if (!admit.ok) {
+        d.onReject(409);
+        return reject(res, '409 Conflict', admit.reason);
+      }
+      res.upgrade<SocketData>({ session: check.session, code, closed: false }, key, protocol, extensions, context);
+    },
+
+    open: (ws) => {
+      const data = ws.getUserData();
+      const now = d.now();
+      const room = d.manager.getOrCreate(data.code, now);
+      const link: Link = {
+        send: (bytes) => {
+          if (!data.closed) ws.cork(() => ws.send(bytes, true));
+        },
+        buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
+        close: (code, reason) => {
+          if (!data.closed) ws.end(code, reason);
+        },
+      };
+      data.room = room;
+      data.link = link;
+      data.member = room.connect(data.session.sid, data.session.name, link, now);
+    },
+
+    message: (ws, message, isBinary) => {
+      const data = ws.getUserData();
+      if (!data.member || !data.room) return;
+      if (!isBinary) return data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
+      // Decoded synchronously: the ArrayBuffer is freed when this callback returns.
+      data.room.receive(data.member, new Uint8Array(message), d.now());
+    },
+
+    close: (ws) => {
+      const data = ws.getUserData();
+      data.closed = true;
+      if (data.member && data.room && data.link) data.room.disconnect(data.member, data.link, d.now());
+    },
+  });
+}

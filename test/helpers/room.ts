@@ -1,0 +1,85 @@
+/** Drives a real Room with in-memory links and NetClients on virtual time: no sockets, no clocks. */
+import { ARENA_SCHEMA } from '../../game/sim/netschema.ts';
+import { type ClientEvent, NetClient } from '../../netcode/client.ts';
+import { type Config, defaultConfig } from '../../server/config.ts';
+import type { Member } from '../../server/member.ts';
+import { Room } from '../../server/room.ts';
+import type { Link } from '../../server/transport.ts';
+
+export class FakeLink implements Link {
+  readonly inbox: Uint8Array[] = [];
+  closed: { code: number; reason: string } | null = null;
+  backlog = 0; // what buffered() reports
+  send(bytes: Uint8Array): void {
+    if (!this.closed) this.inbox.push(bytes);
+  }
+  buffered(): number {
+    return this.backlog;
+  }
+  close(code: number, reason: string): void {
+    this.closed ??= { code, reason };
+  }
+}
+
+export class Player {
+  readonly net = new NetClient(ARENA_SCHEMA);
+  link = new FakeLink();
+  member: Member | null = null;
+  readonly events: ClientEvent[] = [];
+
+  constructor(readonly h: Harness, readonly sid: string, readonly name: string) {}
+
+  connect(hello = true): this {
+    this.link = new FakeLink();
+    this.member = this.h.room.connect(this.sid, this.name, this.link, this.h.now);
+    if (hello) this.send(this.net.hello());
+    this.drain();
+    return this;
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.member) this.h.room.receive(this.member, bytes, this.h.now);
+  }
+
+  /** Delivers what the room sent to this player's NetClient. */
+  drain(): ClientEvent[] {
+    const out = this.link.inbox.splice(0).map((b) => this.net.receive(b, this.h.now));
+    this.events.push(...out);
+    return out;
+  }
+
+  drop(): void {
+    if (this.member) this.h.room.disconnect(this.member, this.link, this.h.now);
+  }
+
+  entity(id = this.net.playerId): Record<string, number> | undefined {
+    for (const e of this.net.replica.entities()) if (e.id === id) return e.obj;
+    return undefined;
+  }
+}
+
+export class Harness {
+  now = 0;
+  readonly room: Room;
+  readonly cfg: Config;
+  readonly period: number;
+
+  constructor(overrides: Partial<Config> = {}) {
+    this.cfg = { ...defaultConfig(), npcCount: 4, secret: 'x', ...overrides };
+    this.room = new Room({ code: 'TESTS', config: this.cfg, now: 0, seed: 42 });
+    this.period = 1000 / this.cfg.tickRate;
+  }
+
+  player(name: string, sid = name): Player {
+    return new Player(this, sid, name).connect();
+  }
+
+  /** Advances virtual time by n ticks, stepping the room and delivering to `players`. */
+  ticks(n: number, players: Player[] = []): void {
+    for (let i = 0; i < n; i++) {
+      this.now += this.period;
+      this.room.step(this.now);
+      for (const p of players) p.drain();
+    }
+  }
+}

@@ -1,0 +1,183 @@
+import { encode } from '@msgpack/msgpack';
+import { describe, expect, it } from 'vitest';
+import { BTN_RIGHT, PLAYER_SPEED } from '../game/sim/index.ts';
+import { encodeClient } from '../netcode/codec.ts';
+import {
+  C_HELLO, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_REPLACED, CLOSE_ROOM_FULL,
+  EV_CHAT, EV_JOIN, EV_NOTICE,
+} from '../netcode/protocol.ts';
+import { Harness, Player } from './helpers/room.ts';
+
+describe('Room on an in-memory transport', () => {
+  it('welcomes players and sends each a snapshot every tick, with full then delta bodies', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    expect(a.events[0]).toMatchObject({ kind: 'welcome', tickRate: 30, room: 'TESTS', resumed: false });
+    h.ticks(10, [a, b]);
+    const snaps = b.events.filter((e) => e.kind === 'snapshot');
+    expect(snaps).toHaveLength(10);
+    expect(b.net.stats.desyncs).toBe(0);
+    expect(b.entity(a.net.playerId)).toBeDefined();
+    expect([...b.net.roster.values()].map((r) => r.name).sort()).toEqual(['Ada', 'Bob']);
+  });
+
+  it('moves a player by its inputs, in sequence, and reports the last applied seq', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    h.ticks(1, [a]);
+    const x0 = a.entity()?.x as number;
+    for (let i = 0; i < 6; i++) {
+      a.send(a.net.input({ buttons: BTN_RIGHT, aim: 0 }, 0, h.now).bytes);
+      h.ticks(1, [a]);
+    }
+    const last = a.events.at(-1);
+    expect(last?.kind === 'snapshot' && last.snap.lastSeq).toBe(6);
+    expect(a.entity()?.x).toBeCloseTo(x0 + 6 * PLAYER_SPEED / 30, 0);
+  });
+
+  it('closes a client that sends garbage with 4003 and a reason, without disturbing the others', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    h.ticks(2, [a, b]);
+    a.send(encode([99, 'nonsense']));
+    expect(a.link.closed).toEqual({ code: CLOSE_BAD_MESSAGE, reason: 'unknown message type 99' });
+    a.drop();
+    const before = b.net.stats.snapshots;
+    h.ticks(3, [b]);
+    expect(b.net.stats.snapshots).toBe(before + 3);
+    expect(b.net.stats.desyncs).toBe(0);
+  });
+
+  it('requires HELLO first, with the right protocol version', () => {
+    const h = new Harness();
+    const early = new Player(h, 'x', 'Xi').connect(false);
+    early.send(early.net.ping(0));
+    expect(early.link.closed?.code).toBe(CLOSE_NO_HELLO);
+    const old = new Player(h, 'old', 'Old').connect(false);
+    old.send(encodeClient({ type: C_HELLO, version: 999, resumeTick: 0 }));
+    expect(old.link.closed?.code).toBe(CLOSE_BAD_VERSION);
+  });
+
+  it('closes a socket that never says HELLO after the timeout', () => {
+    const h = new Harness({ helloTimeoutS: 1 });
+    const a = h.player('Ada');
+    a.connect(false);
+    h.ticks(31);
+    expect(a.link.closed?.code).toBe(CLOSE_NO_HELLO);
+  });
+
+  it('rate-limits a flooding client (4004) and refuses chat beyond its rate with a notice', () => {
+    const h = new Harness({ msgRatePerS: 10, msgBurst: 5, chatRatePerS: 1, chatBurst: 2 });
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    for (let i = 0; i < 3; i++) b.send(b.net.chat(`hi ${i}`));
+    h.ticks(1, [a, b]);
+    const chats = a.events.flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).filter((e) => e[0] === EV_CHAT);
+    expect(chats.map((c) => c[2])).toEqual(['hi 0', 'hi 1']);
+    const notices = b.events.flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).filter((e) => e[0] === EV_NOTICE);
+    expect(notices).toHaveLength(1);
+    for (let i = 0; i < 10; i++) a.send(a.net.ping(0));
+    expect(a.link.closed?.code).toBe(CLOSE_RATE_LIMIT);
+  });
+
+  it('refuses a player beyond the room size', () => {
+    const h = new Harness({ maxPlayersPerRoom: 2 });
+    h.player('A');
+    h.player('B');
+    expect(h.room.admits('C').ok).toBe(false);
+    const c = h.player('C');
+    expect(c.link.closed?.code).toBe(CLOSE_ROOM_FULL);
+  });
+
+  it('keeps a dropped seat for the grace period and resumes it with the same player', () => {
+    const h = new Harness({ resumeGraceS: 2 });
+    const a = h.player('Ada');
+    h.ticks(5, [a]);
+    const id = a.net.playerId;
+    a.drop();
+    h.ticks(30);
+    a.connect();
+    expect(a.events.at(-1)).toMatchObject({ kind: 'welcome', playerId: id, resumed: true });
+    h.ticks(2, [a]);
+    expect(a.net.stats.desyncs).toBe(0);
+    expect(a.entity(id)).toBeDefined();
+  });
+
+  it('frees the seat when the grace period runs out', () => {
+    const h = new Harness({ resumeGraceS: 1 });
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    h.ticks(2, [a, b]);
+    a.drop();
+    h.ticks(40, [b]);
+    expect(b.entity(a.net.playerId)).toBeUndefined();
+    expect(b.net.roster.has(a.net.playerId)).toBe(false);
+    a.connect();
+    expect(a.events.at(-1)).toMatchObject({ kind: 'welcome', resumed: false });
+  });
+
+  it('replaces an older socket of the same session', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    const oldLink = a.link;
+    a.connect();
+    expect(oldLink.closed?.code).toBe(CLOSE_REPLACED);
+  });
+
+  it('skips snapshots of a backed-up client and catches it up by delta from its last ack', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    h.ticks(3, [a, b]);
+    b.send(b.net.ack());
+    b.link.backlog = 10 * h.cfg.backpressureBytes;
+    for (let i = 0; i < 10; i++) {
+      a.send(a.net.input({ buttons: BTN_RIGHT, aim: 0 }, 0, h.now).bytes);
+      h.ticks(1, [a, b]);
+    }
+    expect(h.room.snapshotsSkipped).toBe(10);
+    b.link.backlog = 0;
+    h.ticks(1, [a, b]);
+    const last = b.events.at(-1);
+    expect(last?.kind === 'snapshot' && last.snap.frame.tick).toBe(h.room.tick);
+    expect(b.net.stats.desyncs).toBe(0);
+    expect(b.entity(a.net.playerId)?.x).toBe(a.entity()?.x);
+  });
+
+  it('delivers events that happened while a client was skipped', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    h.ticks(2, [a]);
+    a.link.backlog = 1 << 30;
+    h.player('Bob');
+    h.ticks(3, [a]);
+    a.link.backlog = 0;
+    h.ticks(1, [a]);
+    const joins = a.events.flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).filter((e) => e[0] === EV_JOIN);
+    expect(joins.map((j) => j[2])).toContain('Bob');
+  });
+
+  it('with interest management, entities enter and leave a client\'s view as it moves, without desyncs', () => {
+    const h = new Harness({ viewRadius: 200, viewCell: 200, npcCount: 0 });
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    const place = (id: number, x: number, y: number) => {
+      h.room.world = { ...h.room.world, players: h.room.world.players.map((p) => (p.id === id ? { ...p, x, y } : p)) };
+    };
+    place(a.net.playerId, 100, 100);
+    place(b.net.playerId, 1500, 1100);
+    h.ticks(3, [a, b]);
+    a.send(a.net.ack());
+    b.send(b.net.ack());
+    expect(a.entity(b.net.playerId)).toBeUndefined();
+    place(b.net.playerId, 300, 150); // into A's view
+    h.ticks(2, [a, b]);
+    expect(a.entity(b.net.playerId)).toMatchObject({ x: 300, y: 150 });
+    place(b.net.playerId, 1500, 1100); // and out again
+    h.ticks(2, [a, b]);
+    expect(a.entity(b.net.playerId)).toBeUndefined();
+    expect(a.net.stats.desyncs + b.net.stats.desyncs + a.net.stats.decodeErrors + b.net.stats.decodeErrors).toBe(0);
+  });
+});
