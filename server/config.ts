@@ -29,6 +29,8 @@ export interface Config {
   chatBurst: number; // CHAT_BURST
   helloTimeoutS: number; // HELLO_TIMEOUT_S
   staticDir: string; // STATIC_DIR, the built client
+  tlsCert: string; // TLS_CERT, PEM file: with TLS_KEY, serve https + wss
+  tlsKey: string; // TLS_KEY, PEM file
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'; // LOG_LEVEL
 }
 
@@ -59,6 +61,8 @@ export function defaultConfig(): Config {
     chatBurst: 5,
     helloTimeoutS: 5,
     staticDir: 'dist/client',
+    tlsCert: '',
+    tlsKey: '',
     logLevel: 'info',
   };
 }
@@ -109,6 +113,8 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   chatBurst: ['CHAT_BURST', num(1, 100)],
   helloTimeoutS: ['HELLO_TIMEOUT_S', num(0.1, 600)],
   staticDir: ['STATIC_DIR', str],
+  tlsCert: ['TLS_CERT', str],
+  tlsKey: ['TLS_KEY', str],
   logLevel: ['LOG_LEVEL', level],
 };
 
@@ -121,5 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = {}, overrid
     const raw = env[name];
     if (raw !== undefined && raw !== '') cfg[key] = parse(raw.trim(), name);
   }
-  return { ...(cfg as unknown as Config), ...overrides };
+  const out = { ...(cfg as unknown as Config), ...overrides };
+  if (!out.tlsCert !== !out.tlsKey) throw new Error('TLS_CERT and TLS_KEY go together: set both or neither');
+  return out;
 }

@@ -3,6 +3,7 @@
  * starts timers. `startServer` is what `npm start` and the integration tests run.
  */
 import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
@@ -49,7 +50,11 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
 
-  const app = uWS.App();
+  const tls = cfg.tlsCert !== '';
+  if (tls) {
+    for (const f of [cfg.tlsCert, cfg.tlsKey]) if (!existsSync(f)) throw new Error(`TLS file not found: ${f}`);
+  }
+  const app = tls ? uWS.SSLApp({ cert_file_name: cfg.tlsCert, key_file_name: cfg.tlsKey }) : uWS.App();
   mountWs(app, { cfg, manager, now: clock, wallS, onReject: (status) => rejected.inc({ status: String(status) }) });
   mountHttp(app, {
     cfg, manager, files, registry, now: clock, wallS, uptimeS: () => (performance.now() - startedAt) / 1000,
@@ -72,10 +77,11 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   loop();
 
   const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
-  log('info', `tickwire on http://${host}:${port} (ws ${cfg.tickRate} Hz, ${cfg.npcCount} drones a room)`);
+  const scheme = tls ? 'https' : 'http';
+  log('info', `tickwire on ${scheme}://${host}:${port} (${tls ? 'wss' : 'ws'} ${cfg.tickRate} Hz, ${cfg.npcCount} drones a room)`);
   return {
     port,
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     manager,
     config: cfg,
     close: async () => {

@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
+import { NetClient } from '../netcode/client.ts';
+import { loadConfig } from '../server/config.ts';
+import { type RunningServer, startServer } from '../server/main.ts';
+
+let srv: RunningServer;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  srv = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', secret: 's', tlsCert: cert, tlsKey: key, npcCount: 2 }));
+});
+afterAll(async () => { await srv?.close(); });
+
+const post = (path: string, body: string) => new Promise<string>((resolve, reject) => {
+  const req = request({ host: '127.0.0.1', port: srv.port, path, method: 'POST', rejectUnauthorized: false }, (res) => {
+    let text = '';
+    res.on('data', (c) => { text += c; });
+    res.on('end', () => resolve(text));
+  });
+  req.on('error', reject);
+  req.end(body);
+});
+
+describe('TLS (https + wss)', () => {
+  it('serves the API over https and the game socket over wss', async () => {
+    expect(srv.url.startsWith('https://')).toBe(true);
+    const { token } = JSON.parse(await post('/api/session', '{"name":"Sec"}'));
+    const net = new NetClient(ARENA_SCHEMA);
+    const ws = new WebSocket(`wss://127.0.0.1:${srv.port}/ws?room=TLSOK&token=${token}`, { rejectUnauthorized: false });
+    const snapshots = await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      ws.on('open', () => ws.send(net.hello()));
+      ws.on('message', (d: Buffer) => {
+        if (net.receive(new Uint8Array(d), 0).kind === 'snapshot' && ++n === 3) resolve(n);
+      });
+      ws.on('error', reject);
+    });
+    expect(snapshots).toBe(3);
+    expect(net.stats.desyncs).toBe(0);
+    ws.close();
+  });
+});
