@@ -12,8 +12,9 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, type InputFrame, LIMITS, type RosterEntry,
-  S_ERROR, S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE, EV_NOTICE,
+  EV_NPC_DOWN, EV_RESUME, EV_ROSTER, EV_ROUND_END, EV_ROUND_START, type InputFrame, LIMITS, type RosterEntry, S_ERROR,
+  S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { cleanText } from './text.ts';
 
@@ -114,6 +115,30 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
   }
 }
 
+const isId = (v: unknown) => isUint(v, LIMITS.maxTick);
+const isStr = (v: unknown) => typeof v === 'string' && v.length <= 4096;
+
+/** Field checks of each event kind after its code (see EV_* in protocol.ts). */
+const EVENT_FIELDS: Record<number, ((v: unknown) => boolean)[]> = {
+  [EV_JOIN]: [isId, isStr],
+  [EV_LEAVE]: [isId],
+  [EV_DROP]: [isId],
+  [EV_RESUME]: [isId],
+  [EV_CHAT]: [isId, isStr],
+  [EV_KILL]: [isId, isId],
+  [EV_NPC_DOWN]: [isId, isId],
+  [EV_ROUND_END]: [isId, isId],
+  [EV_ROUND_START]: [isId],
+  [EV_ROSTER]: [(v) => isRoster(v)],
+  [EV_NOTICE]: [isStr],
+};
+
+function isEvent(e: unknown): boolean {
+  if (!Array.isArray(e)) return false;
+  const fields = EVENT_FIELDS[e[0] as number];
+  return fields !== undefined && e.length === fields.length + 1 && fields.every((ok, i) => ok(e[i + 1]));
+}
+
 const isRoster = (v: unknown): v is RosterEntry[] =>
   Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 3 && isUint(e[0], LIMITS.maxTick)
     && typeof e[1] === 'string' && (e[2] === 0 || e[2] === 1));
@@ -137,8 +162,7 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
       const [, tick, baseTick, lastSeq, checksum, body, events, ownX, ownY] = a;
       const hasOwn = a.length === 9;
       if ((a.length !== 7 && !hasOwn) || (hasOwn && (!isUint(ownX, 1 << 24) || !isUint(ownY, 1 << 24))) || !isUint(tick, LIMITS.maxTick) || !isUint(baseTick, LIMITS.maxTick) || !isUint(lastSeq, LIMITS.maxSeq)
-        || !isUint(checksum, 0xffffffff) || !(body instanceof Uint8Array) || !Array.isArray(events)
-        || !events.every((e) => Array.isArray(e) && isUint(e[0], 255))) {
+        || !isUint(checksum, 0xffffffff) || !(body instanceof Uint8Array) || !Array.isArray(events) || !events.every(isEvent)) {
         return fail('bad SNAPSHOT');
       }
       const msg: ServerMessage = { type: S_SNAPSHOT, tick, baseTick, lastSeq, checksum, body, events: events as WireEvent[] };
@@ -163,20 +187,20 @@ export function encodeEvents(events: readonly WireEvent[]): Uint8Array {
   return events.length === 0 ? EMPTY_EVENTS : encoder.encode(events);
 }
 
-let frameBuf = new Uint8Array(4096);
-
 /**
  * SNAPSHOT framed by hand around a shared body and pre-encoded events:
  * fixarray(7 or 9) 17 uint(tick) uint(base) uint(lastSeq) uint(checksum) bin(body) events [uint(ownX) uint(ownY)].
- * Returns a fresh copy (uWS may keep a reference until the write completes).
+ * Returns a fresh array of the exact size (uWS may keep a reference until the write completes).
  */
 export function frameSnapshot(
   tick: number, baseTick: number, lastSeq: number, checksum: number, body: Uint8Array, events: Uint8Array,
   own?: { x: number; y: number },
 ): Uint8Array {
-  const need = 32 + body.byteLength + events.byteLength;
-  if (frameBuf.byteLength < need) frameBuf = new Uint8Array(need * 2);
-  const b = frameBuf;
+  const n = body.byteLength;
+  const size = 2 + uintSize(tick) + uintSize(baseTick) + uintSize(lastSeq) + uintSize(checksum)
+    + (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + n + events.byteLength
+    + (own ? uintSize(Math.round(own.x * POS_SCALE)) + uintSize(Math.round(own.y * POS_SCALE)) : 0);
+  const b = new Uint8Array(size); // exact: written once, handed to the socket as is
   let o = 0;
   b[o++] = own ? 0x99 : 0x97;
   b[o++] = S_SNAPSHOT;
@@ -184,7 +208,6 @@ export function frameSnapshot(
   o = writeUint(b, o, baseTick);
   o = writeUint(b, o, lastSeq);
   o = writeUint(b, o, checksum);
-  const n = body.byteLength;
   if (n < 0x100) { b[o++] = 0xc4; b[o++] = n; }
   else if (n < 0x10000) { b[o++] = 0xc5; b[o++] = n >>> 8; b[o++] = n & 0xff; }
   else { b[o++] = 0xc6; b[o++] = n >>> 24; b[o++] = (n >>> 16) & 0xff; b[o++] = (n >>> 8) & 0xff; b[o++] = n & 0xff; }
@@ -196,8 +219,10 @@ export function frameSnapshot(
     o = writeUint(b, o, Math.round(own.x * POS_SCALE));
     o = writeUint(b, o, Math.round(own.y * POS_SCALE));
   }
-  return b.slice(0, o);
+  return b;
 }
+
+const uintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : 5);
 
 function writeUint(b: Uint8Array, o: number, v: number): number {
   if (v < 0x80) { b[o++] = v; }

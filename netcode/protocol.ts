@@ -10,7 +10,8 @@
  *                                                 firstSeq, firstSeq+1, …; ackTick = newest snapshot
  *                                                 applied; viewTick = the tick the player was looking at
  *                                                 (interpolated remote state) — for lag compensation
- *   ACK       [3, ackTick]                        acknowledgement without input
+ *   ACK       [3, ackTick]                        acknowledgement without input; at most one a tick
+ *                                                 (every message counts against the rate limit)
  *   PING      [4, clientTime]                     ms on the client's clock, echoed in PONG
  *   CHAT      [5, text]
  *

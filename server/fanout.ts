@@ -5,8 +5,10 @@
  * shared by all clients. A client's snapshot is the delta from the last frame it
  * acknowledged — filtered by the view it was sent with — to the current frame
  * filtered by its current view. Bodies are memoized per (baseline tick, baseline
- * view, current view) within the tick, so clients that share a baseline and a
- * view share one encode; only the small header (lastSeq) is per client.
+ * view, current view) within the tick (DeltaCache), so clients that share a
+ * baseline and a view share one encode; per client there is only the framing:
+ * a small header (lastSeq, the own-position anchor while inputs are guessed)
+ * around the shared body and the shared encoded events (private notices aside).
  *
  * A client whose socket is backed up is skipped this tick: its baseline stays
  * its last ack, so the next delta still applies and nothing is lost. Events are

@@ -71,12 +71,8 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
 
   app.get('/api/rooms', (res) => json(res, '200 OK', { rooms: d.manager.list() }));
 
-  app.post('/api/rooms', (res) => {
-    res.onAborted(() => {});
-    const code = d.manager.newCode(d.pick);
-    d.manager.getOrCreate(code, d.now());
-    json(res, '200 OK', { code });
-  });
+  // A fresh code only: the room itself is created by the first socket that joins it.
+  app.post('/api/rooms', (res) => json(res, '200 OK', { code: d.manager.newCode(d.pick) }));
 
   app.get('/healthz', (res) => {
     const m = d.manager;

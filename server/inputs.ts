@@ -1,6 +1,12 @@
 /**
- * Per-player input queue of the authority: every input is applied exactly once,
- * in sequence order, at most `maxPerTick` a tick.
+ * Per-player input queue of the authority: every input is applied at most once,
+ * in sequence order.
+ *
+ * Speed is bounded by a step credit, not by the message rate: each tick adds
+ * one step (plus CREDIT_SLACK, so a client whose clock runs slightly fast does
+ * not build a backlog), capped at `maxPerTick` so a player can catch up after
+ * a stall but never move faster than the tick on average. Sending three inputs
+ * a tick buys nothing: the extras wait in the queue, then are refused.
  *
  * When a tick finds the queue empty (jitter, a stall), the latest input is reused
  * as a *guess* for up to `reuseTicks` ticks so the player keeps moving for
@@ -13,6 +19,9 @@
  */
 import { BTN_ALL, BTN_FIRE, type Input, movePlayer, NO_INPUT } from '../game/sim/index.ts';
 import type { InputFrame } from '../netcode/protocol.ts';
+
+/** Extra steps per tick a client may take: absorbs a client clock up to ~3 % fast, and is all a cheater gains. */
+export const CREDIT_SLACK = 1 / 32;
 
 export interface Pos {
   x: number;
@@ -38,9 +47,11 @@ export class InputQueue {
   private guessed = 0;
   /** Position after the last real input, while guesses are outstanding. */
   anchor: Pos | null = null;
-  private anchorLife = '';
+  private anchorLife = -1;
   /** Inputs refused because the queue was full (a client sending faster than the tick). */
   refused = 0;
+  /** Steps this player may still take (see the credit rule above). */
+  private credit = 0;
 
   constructor(private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number }) {}
 
@@ -75,10 +86,11 @@ export class InputQueue {
    * player's current life (round and death count): guesses never survive a
    * teleport. `canGuess` is false while the player is disconnected or dead.
    */
-  plan(pos: Pos, life: string, canGuess: boolean, dt: number): TickPlan {
+  plan(pos: Pos, life: number, canGuess: boolean, dt: number): TickPlan {
     let setPos: Pos | undefined;
     let fire = 0;
     this.appliedAt.length = 0;
+    this.credit = Math.min(this.opts.maxPerTick, this.credit + 1 + CREDIT_SLACK);
     if (this.guessed > 0 && this.queue.length > 0) {
       const valid = this.anchor !== null && this.anchorLife === life;
       const k = Math.min(this.guessed, this.queue.length);
@@ -100,8 +112,11 @@ export class InputQueue {
         this.anchor = null;
       }
     }
+    // Real inputs that replaced guesses above cost nothing: their steps were paid for when guessed.
     const inputs: Input[] = [];
-    for (const f of this.queue.splice(0, this.opts.maxPerTick)) {
+    const n = Math.min(this.queue.length, Math.floor(this.credit));
+    this.credit -= n;
+    for (const f of this.queue.splice(0, n)) {
       inputs.push({ buttons: f.buttons | fire, aim: f.aim });
       fire = 0;
       this.lastSeq = f.seq;
@@ -110,13 +125,15 @@ export class InputQueue {
     }
     if (inputs.length === 0) {
       if (fire) inputs.push({ buttons: fire, aim: this.last.aim }); // a shot from a late input is not lost
-      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks) {
+      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks && this.credit >= 1 && this.queue.length === 0) {
         if (this.guessed === 0) {
           this.anchor = setPos ?? pos;
           this.anchorLife = life;
         }
         this.guessed++;
-        inputs.push({ buttons: this.last.buttons, aim: this.last.aim });
+        this.credit -= 1;
+        // Never guess a shot: it could not be taken back. A real one arriving later still fires.
+        inputs.push({ buttons: this.last.buttons & ~BTN_FIRE, aim: this.last.aim });
       }
     }
     if (!canGuess && this.guessed > 0) {

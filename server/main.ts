@@ -45,7 +45,10 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   const startedAt = performance.now();
   const clock = () => performance.now(); // monotonic ms: ticks, message receipt, durations
   const wallS = () => Date.now() / 1000; // token expiry only
-  const manager = new RoomManager({ config: cfg, now: clock(), clock, seed: () => randomInt(0, 2 ** 32 - 1) });
+  const manager = new RoomManager({
+    config: cfg, now: clock(), clock, seed: () => randomInt(0, 2 ** 32 - 1),
+    onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
+  });
   const { registry, rejected } = createMetrics(manager, () => (performance.now() - startedAt) / 1000);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);

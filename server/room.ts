@@ -5,7 +5,7 @@
  * it on virtual time with in-memory links.
  */
 import {
-  addPlayer, BTN_FIRE, createWorld, findPlayer, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
+  addPlayer, createWorld, findPlayer, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
   step, type World,
 } from '../game/sim/index.ts';
 import { decodeClient, encodeServer } from '../netcode/codec.ts';
@@ -33,6 +33,7 @@ export class Room {
   readonly dt: number; // s, fixed
   private readonly cfg: Config;
   private readonly members = new Map<string, Member>(); // by session id
+  private readonly byPlayer = new Map<number, Member>(); // by player id
   /** Recent worlds by tick, for lag compensation (immutable, so kept by reference). */
   private readonly past = new Map<number, World>();
   private readonly rewindTicks: number;
@@ -75,6 +76,11 @@ export class Room {
     return n;
   }
 
+  /** Seats of any kind, including sockets that have not said HELLO yet. */
+  get memberCount(): number {
+    return this.members.size;
+  }
+
   get connectedCount(): number {
     let n = 0;
     for (const m of this.members.values()) if (m.link) n++;
@@ -98,10 +104,13 @@ export class Room {
   connect(sid: string, name: string, link: Link, now: number): Member | null {
     let m = this.members.get(sid);
     if (m) {
-      m.link?.close(CLOSE_REPLACED, 'replaced by a newer connection');
+      // Rebind first: the old socket's close handler (run synchronously by uWS) then sees a
+      // link that is no longer current and leaves the seat alone.
+      const old = m.link;
       m.link = link;
       m.welcomed = false;
       m.helloDeadline = now + this.cfg.helloTimeoutS * 1000;
+      old?.close(CLOSE_REPLACED, 'replaced by a newer connection');
     } else {
       if (!this.admits(sid).ok) {
         this.refuse(link, CLOSE_ROOM_FULL, `room ${this.code} is full`);
@@ -151,7 +160,8 @@ export class Room {
         return;
       case C_CHAT:
         if (!m.chatBucket.take(now)) {
-          m.notices.push([EV_NOTICE, 'Slow down: chat message not sent.']);
+          // One pending notice says it all; a client that floods while not reading cannot grow this.
+          if (m.notices.length === 0) m.notices.push([EV_NOTICE, 'Slow down: chat message not sent.']);
           return;
         }
         this.pending.push([EV_CHAT, m.playerId, msg.text]);
@@ -177,6 +187,7 @@ export class Room {
       const added = addPlayer(this.world);
       this.world = added.world;
       m.playerId = added.id;
+      this.byPlayer.set(m.playerId, m);
       this.pending.push([EV_JOIN, m.playerId, m.name]);
     }
     m.welcomed = true;
@@ -203,7 +214,8 @@ export class Room {
     m.link = null;
     m.welcomed = false;
     if (m.playerId) {
-      m.droppedAt = now;
+      // The grace period runs from the first drop: reconnecting without HELLO does not extend it.
+      m.droppedAt ??= now;
       this.pending.push([EV_DROP, m.playerId]);
     } else {
       this.members.delete(m.sid);
@@ -222,18 +234,19 @@ export class Room {
     this.lastStepAt = now;
     this.appliedAt.length = 0;
     this.expire(now);
+    // Nobody to see it: the world waits (dropped players resume where they left) and costs nothing.
+    if (this.connectedCount === 0) return;
     const inputs = new Map<number, Input[]>();
-    const rewind = new Map<number, RewoundPositions>();
     let world = this.world;
     for (const m of this.members.values()) {
       const p = m.playerId ? findPlayer(world, m.playerId) : undefined;
       if (!p) continue;
-      const plan = m.inputs.plan(p, `${world.round.number}:${p.deaths}`, m.link !== null && p.hp > 0, this.dt);
+      const plan = m.inputs.plan(p, world.round.number * 65536 + p.deaths, m.link !== null && p.hp > 0, this.dt);
       for (const at of m.inputs.appliedAt) this.appliedAt.push(at);
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
       if (plan.inputs.length) inputs.set(p.id, plan.inputs);
-      if (plan.inputs.some((i) => i.buttons & BTN_FIRE)) rewind.set(p.id, this.seenBy(m, p.id));
     }
+    const rewind = { get: (shooter: number) => this.seenBy(shooter) };
     this.world = step(world, inputs, this.dt, { rewind });
     this.past.set(this.world.tick, this.world);
     this.past.delete(this.world.tick - this.rewindTicks - 1);
@@ -244,11 +257,13 @@ export class Room {
     this.fanout.send(this.members.values(), this.world, () => this.roster(), (m) => m.inputs.anchor);
   }
 
-  /** Other players where shooter `m` saw them: its view tick, bounded by MAX_REWIND. */
-  private seenBy(m: Member, self: number): RewoundPositions {
+  /** Other players where `shooter` saw them: its view tick, bounded by MAX_REWIND. Called only for shots fired. */
+  private seenBy(shooter: number): RewoundPositions | undefined {
+    const m = this.byPlayer.get(shooter);
+    if (!m) return undefined;
     const at = this.past.get(Math.max(m.viewTick, this.tick - this.rewindTicks)) ?? this.world;
     const seen = new Map<number, { x: number; y: number }>();
-    for (const o of at.players) if (o.id !== self) seen.set(o.id, { x: o.x, y: o.y });
+    for (const o of at.players) if (o.id !== shooter) seen.set(o.id, { x: o.x, y: o.y });
     return seen;
   }
 
@@ -260,6 +275,7 @@ export class Room {
         this.world = removePlayer(this.world, m.playerId);
         this.pending.push([EV_LEAVE, m.playerId]);
         this.members.delete(m.sid);
+        this.byPlayer.delete(m.playerId);
       }
     }
   }

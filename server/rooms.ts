@@ -19,6 +19,8 @@ export interface ManagerOptions {
   /** Seed for a new room's world; a uint32. */
   seed: () => number;
   onTick?: (room: Room, ms: number) => void;
+  /** A room's tick threw: the room has been closed and removed; the others go on. */
+  onError?: (room: Room, err: unknown) => void;
 }
 
 export class RoomManager {
@@ -43,9 +45,11 @@ export class RoomManager {
     return this.rooms.get(code);
   }
 
-  getOrCreate(code: string, now: number): Room {
+  /** The room of that code, created on demand; null when MAX_ROOMS are already open. */
+  getOrCreate(code: string, now: number): Room | null {
     let room = this.rooms.get(code);
     if (!room) {
+      if (this.rooms.size >= this.cfg.maxRooms) return null;
       room = new Room({ code, config: this.cfg, now, seed: this.opts.seed() });
       this.rooms.set(code, room);
     }
@@ -68,7 +72,15 @@ export class RoomManager {
     for (let k = 0; k < n; k++) {
       for (const room of this.rooms.values()) {
         const t0 = this.opts.clock();
-        room.step(now);
+        try {
+          room.step(now);
+        } catch (err) {
+          // A bug in one room must not stop the others (an exception would end the process).
+          this.rooms.delete(room.code);
+          room.closeAll(1011, 'room error');
+          this.opts.onError?.(room, err);
+          continue;
+        }
         const t1 = this.opts.clock();
         const ms = t1 - t0;
         for (const at of room.appliedAt) this.inputAckMs.add(t1 - at);
@@ -88,7 +100,8 @@ export class RoomManager {
   /** Removes rooms that have had nobody connected for ROOM_IDLE_S. */
   private reap(now: number): void {
     for (const [code, room] of this.rooms) {
-      if (room.emptySince !== null && now - room.emptySince > this.cfg.roomIdleS * 1000) {
+      // Seats still within their resume grace keep the room (and its world) alive.
+      if (room.emptySince !== null && room.memberCount === 0 && now - room.emptySince > this.cfg.roomIdleS * 1000) {
         this.skippedInRemovedRooms += room.snapshotsSkipped;
         this.rooms.delete(code);
       }

@@ -69,10 +69,15 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
         d.onReject(400);
         return reject(res, '400 Bad Request', 'room must be 5 letters, e.g. ?room=ABCDE');
       }
-      const admit = d.manager.get(code)?.admits(check.session.sid) ?? { ok: true };
+      const existing = d.manager.get(code);
+      const admit = existing?.admits(check.session.sid) ?? { ok: true };
       if (!admit.ok) {
         d.onReject(409);
         return reject(res, '409 Conflict', admit.reason);
+      }
+      if (!existing && d.manager.rooms.size >= d.cfg.maxRooms) {
+        d.onReject(503);
+        return reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
       }
       res.upgrade<SocketData>({ session: check.session, code, closed: false }, key, protocol, extensions, context);
     },
@@ -81,6 +86,11 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       const data = ws.getUserData();
       const now = d.now();
       const room = d.manager.getOrCreate(data.code, now);
+      if (!room) {
+        data.closed = true;
+        ws.end(1013, 'too many rooms; try again later');
+        return;
+      }
       const link: Link = {
         send: (bytes) => {
           if (!data.closed) ws.cork(() => ws.send(bytes, true));

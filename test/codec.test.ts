@@ -77,6 +77,21 @@ describe('client message validation', () => {
   });
 });
 
+describe('server message validation', () => {
+  const snap = (events: unknown[]) => encode([S_SNAPSHOT, 2, 1, 0, 0, new Uint8Array([0]), events]);
+  it.each([
+    ['a roster that is not a list', [[10, 'x']]],
+    ['a join without a name', [[1, 5]]],
+    ['an unknown event kind', [[99, 1]]],
+    ['a chat from a negative id', [[5, -1, 'hi']]],
+  ])('rejects a snapshot carrying %s', (_name, events) => {
+    expect(decodeServer(snap(events)).ok).toBe(false);
+  });
+  it('accepts well-formed events', () => {
+    expect(decodeServer(snap([[1, 5, 'Ada'], [10, [[5, 'Ada', 1]]], [11, 'slow down']])).ok).toBe(true);
+  });
+});
+
 describe('decoders never throw (fast-check)', () => {
   it('on random bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {

@@ -180,4 +180,28 @@ describe('Room on an in-memory transport', () => {
     expect(a.entity(b.net.playerId)).toBeUndefined();
     expect(a.net.stats.desyncs + b.net.stats.desyncs + a.net.stats.decodeErrors + b.net.stats.decodeErrors).toBe(0);
   });
+
+  it('a newer socket of the same session that replaced one before HELLO gets the seat and its snapshots', () => {
+    const h = new Harness();
+    const a = new Player(h, 'same', 'Ada').connect(false);
+    const first = a.link;
+    a.connect(); // same session again, with HELLO this time
+    expect(first.closed?.code).toBe(CLOSE_REPLACED);
+    h.ticks(3, [a]);
+    expect(a.net.stats.snapshots).toBe(3);
+    expect(h.room.playerCount).toBe(1);
+    expect(h.room.world.players).toHaveLength(1);
+  });
+
+  it('a dropped seat is freed after the grace period even if its session keeps reconnecting without HELLO', () => {
+    const h = new Harness({ resumeGraceS: 1, helloTimeoutS: 0.5 });
+    const a = h.player('Ada');
+    h.ticks(2, [a]);
+    a.drop();
+    for (let i = 0; i < 4; i++) {
+      a.connect(false); // never says HELLO: closed after the HELLO timeout
+      h.ticks(20);
+    }
+    expect(h.room.world.players).toHaveLength(0);
+  });
 });

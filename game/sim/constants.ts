@@ -50,4 +50,3 @@ export const BTN_ALL = 31;
 /** Aim is a 16-bit binary angle: 0..65535 maps to 0..2π (clockwise, screen axes). */
 export const AIM_STEPS = 65536;
 
-export const MAX_PLAYERS = 16;

@@ -5,10 +5,13 @@
  *
  * Positions are exact: the sim keeps them on the 1/POS_SCALE grid, so
  * quantizing at scale POS_SCALE loses nothing and a client's prediction lands on
- * the very numbers the server sends. deltaBits fit one tick of movement:
- * players at 220 u/s move <= 88 grid steps per tick at 20 Hz (8 signed bits:
- * +-128); drones at 70 u/s <= 28 (6 bits: +-32); shots never move (a tracer
- * only appears and disappears), so their 4 bits are a cheap fallback.
+ * the very numbers the server sends. deltaBits fit one step of movement
+ * against the usual one-tick-old baseline: a player at 220 u/s moves <= 59 grid
+ * steps per tick at 30 Hz, 88 at 20 Hz (8 signed bits: +-128); a drone at 70 u/s
+ * <= 28 (6 bits: +-32). Larger jumps (catch-up steps, older baselines,
+ * respawns) fall back to the full value: a few more bits, never wrong. Shots
+ * never move (a tracer only appears and disappears), so their 4 bits are a
+ * cheap fallback.
  */
 import { defineSchema, type FieldSpec } from '../../netcode/schema.ts';
 import type { FrameBuilder, Frame } from '../../netcode/frame.ts';
@@ -25,7 +28,7 @@ export const ARENA_SCHEMA = defineSchema([
       { name: 'number', kind: 'uint', bits: 16 },
       { name: 'phase', kind: 'uint', bits: 1 },
       { name: 'time', kind: 'uint', bits: 9 }, // whole seconds left, rounded up (ROUND_TIME 180 < 512)
-      { name: 'winner', kind: 'uint', bits: 24 }, // player id
+      { name: 'winner', kind: 'uint', bits: 31 }, // player id (ids come from one counter shared with shots: 31 bits last ~300 days of busy play)
     ],
   },
   {
@@ -58,8 +61,8 @@ export const ARENA_SCHEMA = defineSchema([
       posY('y1', 4),
       posX('x2', 4),
       posY('y2', 4),
-      { name: 'owner', kind: 'uint', bits: 24 },
-      { name: 'hit', kind: 'uint', bits: 24 }, // entity id hit, 0 for none
+      { name: 'owner', kind: 'uint', bits: 31 },
+      { name: 'hit', kind: 'uint', bits: 31 }, // entity id hit, 0 for none
     ],
   },
 ]);

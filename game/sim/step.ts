@@ -15,8 +15,11 @@ import {
 export type RewoundPositions = ReadonlyMap<number, { x: number; y: number }>;
 
 export interface StepOptions {
-  /** Per shooter id: the other players' positions as that shooter saw them. */
-  rewind?: ReadonlyMap<number, RewoundPositions>;
+  /**
+   * Per shooter id: the other players' positions as that shooter saw them. Asked
+   * only when a shot is actually fired (a Map works; the server answers lazily).
+   */
+  rewind?: { get(shooter: number): RewoundPositions | undefined };
 }
 
 const EPS = 1e-9; // s; float slack for timers counted down by dt

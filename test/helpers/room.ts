@@ -6,10 +6,12 @@ import type { Member } from '../../server/member.ts';
 import { Room } from '../../server/room.ts';
 import type { Link } from '../../server/transport.ts';
 
+/** An in-memory Link. Like a uWS socket, closing it runs the close handler at once. */
 export class FakeLink implements Link {
   readonly inbox: Uint8Array[] = [];
   closed: { code: number; reason: string } | null = null;
   backlog = 0; // what buffered() reports
+  constructor(private readonly onClose: (link: FakeLink) => void = () => {}) {}
   send(bytes: Uint8Array): void {
     if (!this.closed) this.inbox.push(bytes);
   }
@@ -17,7 +19,9 @@ export class FakeLink implements Link {
     return this.backlog;
   }
   close(code: number, reason: string): void {
-    this.closed ??= { code, reason };
+    if (this.closed) return;
+    this.closed = { code, reason };
+    this.onClose(this);
   }
 }
 
@@ -30,7 +34,9 @@ export class Player {
   constructor(readonly h: Harness, readonly sid: string, readonly name: string) {}
 
   connect(hello = true): this {
-    this.link = new FakeLink();
+    this.link = new FakeLink((link) => {
+      if (this.member) this.h.room.disconnect(this.member, link, this.h.now);
+    });
     this.member = this.h.room.connect(this.sid, this.name, this.link, this.h.now);
     if (hello) this.send(this.net.hello());
     this.drain();
