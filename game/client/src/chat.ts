@@ -1,0 +1,60 @@
+/**
+ * The chat panel: a log of messages and notices, and a text box. Names and text
+ * are untrusted and only ever set as textContent. Enter (in the game) focuses
+ * the box; Enter sends and returns to the game; Escape just returns.
+ */
+import { LIMITS } from '../../../netcode/protocol.ts';
+import { cleanText } from '../../../netcode/text.ts';
+import { byId, el, trimChildren } from './dom.ts';
+
+const MAX_LINES = 40;
+
+export class ChatPanel {
+  private readonly log = byId('chat-log');
+  private readonly input = byId<HTMLInputElement>('chat-input');
+
+  constructor(send: (text: string) => void, onFocusChange: (typing: boolean) => void) {
+    this.input.maxLength = LIMITS.maxChatLength;
+    this.input.addEventListener('keydown', (e) => {
+      e.stopPropagation(); // typing is not game input
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        const text = cleanText(this.input.value, LIMITS.maxChatLength);
+        this.input.value = '';
+        if (text) send(text); // the server closes a socket that sends an empty CHAT
+        this.input.blur();
+      } else if (e.key === 'Escape') {
+        this.input.blur();
+      }
+    });
+    this.input.addEventListener('focus', () => onFocusChange(true));
+    this.input.addEventListener('blur', () => onFocusChange(false));
+  }
+
+  focus(): void {
+    this.input.focus();
+  }
+
+  /** A player's message. */
+  say(name: string, text: string, color: string): void {
+    const li = el('li');
+    const who = el('span', 'who', `${name}:`);
+    who.style.color = color;
+    li.append(who, document.createTextNode(text));
+    this.push(li);
+  }
+
+  /** A system line (joins, leaves, the server's notices). */
+  notice(text: string): void {
+    this.push(el('li', 'notice', text));
+  }
+
+  clear(): void {
+    this.log.replaceChildren();
+  }
+
+  private push(li: HTMLLIElement): void {
+    this.log.append(li);
+    trimChildren(this.log, MAX_LINES);
+  }
+}

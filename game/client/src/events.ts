@@ -1,0 +1,67 @@
+/**
+ * Turns the events riding on snapshots (joins, drops, chat, kills, rounds,
+ * notices) into lines for the chat panel and the kill feed. Names come from
+ * NetClient's roster, which has already applied the same events.
+ */
+import type { NetClient } from '../../../netcode/client.ts';
+import {
+  EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE, EV_NOTICE, EV_NPC_DOWN, EV_RESUME, EV_ROUND_END, EV_ROUND_START,
+  type WireEvent,
+} from '../../../netcode/protocol.ts';
+
+export interface EventSink {
+  chat: (from: number, name: string, text: string) => void;
+  notice: (text: string) => void;
+  kill: (killer: string, victim: string, now: number) => void;
+  feed: (text: string, now: number) => void;
+  roundStarted: (round: number, now: number) => void;
+}
+
+export class Events {
+  /** Names seen, so a player who has left the roster still has one in the feed. */
+  private readonly names = new Map<number, string>();
+
+  constructor(private readonly sink: EventSink, private readonly net: () => NetClient) {}
+
+  name(id: number): string {
+    const n = this.net().roster.get(id)?.name;
+    if (n !== undefined) {
+      this.names.set(id, n);
+      return n;
+    }
+    return this.names.get(id) ?? `Player ${id}`;
+  }
+
+  welcome(resumed: boolean, _now: number): void {
+    const n = this.net();
+    this.sink.notice(resumed ? `Reconnected to room ${n.room}.` : `Joined room ${n.room} as ${this.name(n.playerId)}.`);
+  }
+
+  /** Handles one snapshot's events; returns true when a new round started (everyone moved). */
+  snapshot(events: readonly WireEvent[], now: number): boolean {
+    let roundStart = false;
+    const me = this.net().playerId;
+    for (const e of events) {
+      const id = e[1] as number;
+      switch (e[0]) {
+        case EV_JOIN:
+          this.names.set(id, String(e[2]));
+          if (id !== me) this.sink.notice(`${String(e[2])} joined.`);
+          break;
+        case EV_LEAVE: this.sink.notice(`${this.name(id)} left.`); break;
+        case EV_DROP: if (id !== me) this.sink.notice(`${this.name(id)} lost connection…`); break;
+        case EV_RESUME: if (id !== me) this.sink.notice(`${this.name(id)} is back.`); break;
+        case EV_CHAT: this.sink.chat(id, this.name(id), String(e[2])); break;
+        case EV_NOTICE: this.sink.notice(String(e[1])); break;
+        case EV_KILL: this.sink.kill(this.name(id), this.name(e[2] as number), now); break;
+        case EV_NPC_DOWN: if (id === me) this.sink.feed('Drone down +1', now); break;
+        case EV_ROUND_END: this.sink.notice(`Round ${String(e[2])} won by ${id ? this.name(id) : 'nobody'}.`); break;
+        case EV_ROUND_START:
+          roundStart = true;
+          this.sink.roundStarted(id, now);
+          break;
+      }
+    }
+    return roundStart;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * A running match on screen: builds the Match (netcode), the Phaser scene and
+ * the DOM overlays (HUD, chat, status pill, netgraph, touch controls), wires
+ * them together, and tears them all down when the match ends.
+ */
+import type Phaser from 'phaser';
+import type { NetSimOptions } from '../../../netcode/netsim.ts';
+import { diagnoseRefusal } from './diagnose.ts';
+import { ChatPanel } from './chat.ts';
+import { Controls } from './controls.ts';
+import { type DebugHooks, exposeDebug } from './debug.ts';
+import { byId, cssColor, show } from './dom.ts';
+import { Hud } from './hud.ts';
+import { Match } from './match.ts';
+import { NetGraph } from './netgraph.ts';
+import { playerColor } from './palette.ts';
+import { startPhaser } from './scene.ts';
+import { StatusPill } from './status.ts';
+import { TouchControls } from './touch.ts';
+
+export interface GameOptions {
+  code: string;
+  name: string;
+  url: () => string;
+  shareLink: string;
+  sim: NetSimOptions | null;
+  clock: () => number;
+  random: () => number;
+  /** A new session token for the same name (the server no longer accepts ours). */
+  renew: () => Promise<void>;
+  /** The match is over for good (the reason is shown in the lobby). */
+  onEnd: (reason: string) => void;
+}
+
+export class Game {
+  readonly match: Match;
+  private readonly phaser: Phaser.Game;
+  private readonly controls: Controls;
+  private readonly stateLog: string[] = [];
+  private ws: WebSocket | null = null;
+  private destroyed = false;
+  private readonly onOnline: () => void;
+
+  constructor(opts: GameOptions) {
+    const hud = new Hud();
+    const status = new StatusPill(() => this.match.session.connect(opts.clock()));
+    // The browser says the network is back: do not wait for the next backoff step.
+    this.onOnline = () => {
+      const s = this.match.session;
+      if (s.state === 'offline' || s.state === 'reconnecting') s.connect(opts.clock());
+    };
+    window.addEventListener('online', this.onOnline);
+    const netgraph = new NetGraph();
+    let chat: ChatPanel | null = null;
+    hud.setRoom(opts.code, opts.shareLink);
+    this.match = new Match({
+      code: opts.code, url: opts.url, sim: opts.sim, clock: opts.clock, random: opts.random,
+      onSocket: (ws) => { this.ws = ws; },
+      onConnection: (conn) => {
+        if (this.stateLog[this.stateLog.length - 1] !== conn.state) this.stateLog.push(conn.state);
+        status.show(conn);
+      },
+      diagnose: (failures) => diagnoseRefusal(opts.code, this.match.session.everWelcomed, failures),
+      renew: opts.renew,
+      onEnd: (reason) => {
+        this.destroy();
+        opts.onEnd(reason);
+      },
+      sink: {
+        chat: (from, name, text) => chat?.say(name, text, from === this.match.me ? '#ffd33d' : cssColor(playerColor(from))),
+        notice: (text) => chat?.notice(text),
+        kill: (killer, victim, now) => hud.killed(killer, victim, now),
+        feed: (text, now) => hud.note(text, now),
+        roundStarted: (round, now) => hud.roundStarted(round, now),
+      },
+    });
+    chat = new ChatPanel(
+      (text) => this.match.session.send(this.match.session.net.chat(text), opts.clock()),
+      (typing) => { if (typing) this.controls.release(); },
+    );
+    chat.clear();
+    this.controls = new Controls(byId('game'), {
+      toggleNetgraph: () => netgraph.toggle(),
+      focusChat: () => chat?.focus(),
+    });
+    const touch = new TouchControls();
+    const match = this.match;
+    const hooks: DebugHooks = {
+      dropSocket: () => {
+        if (!this.ws) return false;
+        this.ws.close(4999, 'test: connection dropped');
+        return true;
+      },
+      toggleNetgraph: () => netgraph.toggle(),
+      screenOf: () => null,
+    };
+    exposeDebug(match, opts.clock, this.stateLog, () => opts.name, hooks);
+    const afterFrame = (now: number) => {
+      status.show(match.connection, match.session.live ? `${Math.round(match.session.clock.rtt)} ms` : '');
+      const world = match.lastOut?.world;
+      const ownHp = world?.players.find((p) => p.id === match.me)?.hp;
+      hud.update(now, world?.round ?? null, match.scores, match.me, match.session.net.roster, ownHp === 0);
+      netgraph.update(now, () => match.figures(now));
+    };
+    const started = startPhaser({ match, controls: this.controls, touch, clock: opts.clock, name: (id) => match.events.name(id),
+      connected: (id) => match.session.net.roster.get(id)?.connected ?? true, afterFrame,
+    });
+    this.phaser = started.game;
+    hooks.screenOf = (x, y) => started.scene.screenOf(x, y);
+    match.start(opts.clock());
+  }
+
+  /** Called from a slow timer: keeps the connection serviced while no frames are drawn. */
+  idle(now: number): void {
+    if (!this.destroyed) this.match.idle(now);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.match.close();
+    window.removeEventListener('online', this.onOnline);
+    this.controls.destroy();
+    this.phaser.destroy(true);
+    show(byId('hud'), false);
+  }
+}

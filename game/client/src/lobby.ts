@@ -1,0 +1,175 @@
+/**
+ * The lobby: a DOM form over the (empty) canvas. Enter a name, then create a
+ * room or join one from a share link or the list. It checks what it can before
+ * the socket opens — the name (the server may refuse it), a full room, a room
+ * that has gone — so the player gets a sentence instead of a failed connection.
+ */
+import { type ApiError, createRoom, createSession, listRooms, type RoomInfo } from './api.ts';
+import { byId, el, show } from './dom.ts';
+import { loadName, loadSession, saveName, saveSession, type StoredSession } from './identity.ts';
+import type { Route } from './route.ts';
+
+export interface LobbyOptions {
+  /** The player chose a room and holds a session: start the match. */
+  onJoin: (code: string, session: StoredSession) => void;
+  /** The room the lobby is about (route change), so the URL can follow. */
+  onRoute: (code: string | null) => void;
+}
+
+export class Lobby {
+  private readonly root = byId('lobby');
+  private readonly form = byId<HTMLFormElement>('name-form');
+  private readonly nameInput = byId<HTMLInputElement>('name-input');
+  private readonly target = byId('room-target');
+  private readonly joinButton = byId<HTMLButtonElement>('join-button');
+  private readonly createButton = byId<HTMLButtonElement>('create-button');
+  private readonly message = byId('lobby-message');
+  private readonly list = byId('room-list');
+  private code: string | null = null;
+  /** The player was told the room is gone and pressed Join again: open it anew. */
+  private reopen = false;
+  private busy = false;
+
+  constructor(private readonly opts: LobbyOptions) {
+    this.nameInput.value = loadName();
+    this.form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (this.code) void this.join(this.code);
+      else void this.create();
+    });
+    this.createButton.addEventListener('click', () => void this.create());
+  }
+
+  get visible(): boolean {
+    return !this.root.hidden;
+  }
+
+  /** Shows the lobby for a route, optionally with a message (e.g. why the last match ended). */
+  open(route: Route, message?: { text: string; info?: boolean }): void {
+    this.code = route.kind === 'room' ? route.code : null;
+    this.reopen = false;
+    show(this.root, true);
+    show(this.joinButton, this.code !== null);
+    this.joinButton.textContent = this.code ? `Join room ${this.code}` : 'Join';
+    this.createButton.className = this.code ? 'secondary' : '';
+    this.createButton.textContent = this.code ? 'Create a new room instead' : 'Create a room';
+    show(this.target, this.code !== null);
+    this.target.textContent = this.code ? `You were invited to room ${this.code}.` : '';
+    this.say(message?.text ?? null, message?.info);
+    this.nameInput.focus();
+    void this.refresh();
+  }
+
+  close(): void {
+    show(this.root, false);
+  }
+
+  /** Reloads the room list (the bootstrap calls this every few seconds while visible). */
+  async refresh(): Promise<void> {
+    if (!this.visible) return;
+    let rooms: RoomInfo[];
+    try {
+      rooms = await listRooms();
+    } catch {
+      this.list.replaceChildren(el('li', 'empty', 'Server unreachable.'));
+      return;
+    }
+    if (rooms.length === 0) {
+      this.list.replaceChildren(el('li', 'empty', 'No rooms yet: create one.'));
+      return;
+    }
+    this.list.replaceChildren(...rooms.map((r) => this.roomRow(r)));
+  }
+
+  private roomRow(r: RoomInfo): HTMLLIElement {
+    const li = el('li');
+    const full = r.players >= r.max;
+    li.append(el('span', 'code', r.code), el('span', full ? 'count full' : 'count', `${r.players}/${r.max} players${full ? ' · full' : ''}`));
+    const b = el('button', 'secondary', 'Join');
+    b.type = 'button';
+    b.disabled = full;
+    b.addEventListener('click', () => {
+      this.opts.onRoute(r.code);
+      void this.join(r.code);
+    });
+    li.append(b);
+    return li;
+  }
+
+  private say(text: string | null, info = false): void {
+    show(this.message, text !== null);
+    this.message.textContent = text ?? '';
+    this.message.className = info ? 'message info' : 'message';
+  }
+
+  /** A session for the typed name: the stored one when the name is unchanged, else a new one. */
+  private async session(): Promise<StoredSession | null> {
+    const name = this.nameInput.value.trim();
+    if (!name) {
+      this.say('Enter a name first.');
+      this.nameInput.focus();
+      return null;
+    }
+    saveName(name);
+    const stored = loadSession();
+    if (stored && stored.name === name) return stored;
+    try {
+      const s = await createSession(name);
+      const session = { token: s.token, name: s.name };
+      saveSession(session);
+      return session;
+    } catch (err) {
+      const e = err as ApiError;
+      this.say(e.status === 400 ? `That name was refused: ${e.message}.` : e.message);
+      return null;
+    }
+  }
+
+  private enter(code: string, session: StoredSession): void {
+    const s = { ...session, room: code };
+    saveSession(s);
+    this.opts.onJoin(code, s);
+  }
+
+  private async create(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const session = await this.session();
+      if (!session) return;
+      const code = await createRoom();
+      this.opts.onRoute(code);
+      this.enter(code, session);
+    } catch (err) {
+      this.say((err as Error).message);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async join(code: string): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const session = await this.session();
+      if (!session) return;
+      const rooms = await listRooms().catch(() => null);
+      const room = rooms?.find((r) => r.code === code);
+      if (rooms && !room && !this.reopen) {
+        this.code = code;
+        this.reopen = true;
+        show(this.joinButton, true);
+        this.joinButton.textContent = `Open room ${code} again`;
+        this.say(`Room ${code} is gone (rooms close when everyone has left). Join to open it again, or create a new one.`, true);
+        return;
+      }
+      if (room && room.players >= room.max && session.room !== code) {
+        this.say(`Room ${code} is full (${room.players}/${room.max} players). Try another room or create one.`);
+        return;
+      }
+      this.enter(code, session);
+    } finally {
+      this.busy = false;
+    }
+  }
+}

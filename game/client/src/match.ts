@@ -1,0 +1,272 @@
+/**
+ * One match in one room: the glue between the connection (session), the local
+ * player's prediction (own), remote interpolation (view) and the HUD, chat and
+ * netgraph. The scene calls `frame(now, intent)` once per rendered frame and
+ * draws what it returns; nothing here touches Phaser or reads a clock.
+ *
+ * Inputs go out once per server tick (pacer.ts), each carrying the redundant
+ * tail of unacknowledged inputs (NetClient), the newest acked snapshot and the
+ * tick we were looking at (floor of the render tick, for lag compensation).
+ */
+import { PHASE_PLAY } from '../../sim/state.ts';
+import { radiansToAim } from '../../sim/movement.ts';
+import type { SnapshotInfo } from '../../../netcode/client.ts';
+import type { NetSimOptions } from '../../../netcode/netsim.ts';
+import type { SocketState } from '../../../netcode/socket.ts';
+import type { StateInfo } from './link.ts';
+import type { Diagnosis } from './diagnose.ts';
+import { Events, type EventSink } from './events.ts';
+import type { Score } from './hud.ts';
+import { RateMeter, SampleRing } from './metrics.ts';
+import type { Figures } from './netgraph.ts';
+import { OwnPlayer, type LocalShot } from './own.ts';
+import { Session } from './session.ts';
+import { InputPacer } from './pacer.ts';
+import { closeMessage, describe, type ConnInfo } from './status.ts';
+import { RemoteView, type WorldView } from './view.ts';
+
+export interface Intent {
+  buttons: number;
+  aim: number | null; // radians; null keeps the last aim
+}
+
+export interface FrameOut {
+  world: WorldView | null;
+  me: number;
+  /** Where to draw the local player (prediction), or null to use the world's copy. */
+  ownPos: { x: number; y: number } | null;
+  ownAim: number; // radians
+  localShots: readonly LocalShot[];
+}
+
+export interface MatchOptions {
+  code: string;
+  url: () => string;
+  sim: NetSimOptions | null;
+  clock: () => number;
+  random: () => number;
+  sink: EventSink;
+  /** The server closed the match for good (final close code) or we cannot get in. */
+  onEnd: (reason: string) => void;
+  /** Diagnoses a connection that does not open (full room? refused token?) after `failures` attempts. */
+  diagnose: (failures: number) => Promise<Diagnosis>;
+  /** Gets a new session token (the next attempt's URL uses it). */
+  renew: () => Promise<void>;
+  onSocket?: (ws: WebSocket) => void;
+  /** The connection state changed (shown at once, not at the next frame: frames may be slow). */
+  onConnection?: (info: ConnInfo) => void;
+}
+
+export class Match {
+  readonly session: Session;
+  own: OwnPlayer | null = null;
+  view: RemoteView | null = null;
+  readonly scores = new Map<number, Score>();
+  readonly frameWork = new SampleRing(300);
+  private readonly frames = new RateMeter(1000);
+  readonly events: Events;
+  /** The last frame handed to the scene (tests and the console read positions from it). */
+  lastOut: FrameOut | null = null;
+  private readonly pacer = new InputPacer();
+  private lastFrameAt: number | null = null;
+  private aim = 0; // 16-bit
+  private lastWorld: WorldView | null = null;
+  private failedAttempts = 0;
+  private unsettled: { snap: SnapshotInfo; at: number } | null = null;
+  private ended = false;
+
+  constructor(private readonly opts: MatchOptions) {
+    this.events = new Events(opts.sink, () => this.session.net);
+    this.session = new Session({
+      url: opts.url, sim: opts.sim, clock: opts.clock, random: opts.random, onSocket: opts.onSocket,
+      handlers: {
+        welcome: (ev, now) => {
+          this.failedAttempts = 0;
+          // A fresh seat (first join, or the server restarted and forgot us) starts a new time line:
+          // new interpolation statistics and a clock that forgets the old room's pings.
+          if (!this.own || !this.view || !ev.resumed || this.view.interp.period !== 1000 / ev.tickRate) {
+            this.own = new OwnPlayer(ev.tickRate);
+            this.view = new RemoteView(this.session.net.replica, ev.tickRate);
+            this.scores.clear();
+            if (!ev.resumed) this.session.clock.reset();
+          }
+          this.own.expectTeleport();
+          this.pacer.welcome();
+          this.events.welcome(ev.resumed, now);
+          this.opts.onConnection?.(this.connection);
+        },
+        snapshot: (snap, now) => this.onSnapshot(snap, now),
+        error: (_code, reason) => opts.sink.notice(`Server: ${reason}`),
+        state: (state, info) => this.onState(state, info),
+      },
+    });
+  }
+
+  start(now: number): void {
+    this.session.connect(now);
+  }
+
+  get me(): number {
+    return this.session.net.playerId;
+  }
+
+  get connection(): ConnInfo {
+    const s = this.session;
+    return describe(s.state, s.welcomed, s.link.socket.nextRetryAt, this.opts.clock(), s.lastError?.reason ?? s.stateInfo.reason ?? '');
+  }
+
+  /**
+   * Every snapshot: its events, and its arrival for the interpolator (cheap).
+   * The entity work (reconcile, scores) is done once for the newest snapshot of
+   * a batch in `settle`: after a stall a frame may drain dozens of snapshots,
+   * and only the newest position matters to the prediction.
+   */
+  private onSnapshot(snap: SnapshotInfo, now: number): void {
+    if (!this.own || !this.view) return;
+    if (this.events.snapshot(snap.events, now)) {
+      this.own.expectTeleport(); // a new round moved everyone
+      for (const s of this.scores.values()) s.score = s.kills = s.deaths = 0;
+    }
+    const clock = this.session.clock;
+    this.view.onSnapshot(snap.tick, now, clock.ready ? clock.serverNow(now) : null);
+    this.unsettled = { snap, at: now };
+  }
+
+  private settle(): void {
+    const u = this.unsettled;
+    if (!u || !this.own || !this.view) return;
+    this.unsettled = null;
+    let mine: { x: number; y: number; hp: number } | undefined;
+    for (const e of this.view.entities(u.snap.tick).values()) {
+      if (e.typeName !== 'player') continue;
+      const o = e.obj;
+      this.scores.set(e.id, { score: o.score, kills: o.kills, deaths: o.deaths });
+      if (e.id === this.me) mine = { x: o.x, y: o.y, hp: o.hp };
+    }
+    this.own.onSnapshot(mine, u.snap.own, u.snap.lastSeq, u.at);
+  }
+
+  private onState(state: SocketState, info: StateInfo): void {
+    if (this.ended) return;
+    this.opts.onConnection?.(this.connection);
+    if (state === 'closed') {
+      const code = this.session.lastError?.code ?? info.code ?? 0;
+      const reason = this.session.lastError?.reason || info.reason || '';
+      this.end(closeMessage(code, reason));
+      return;
+    }
+    if (state === 'reconnecting' && !this.session.welcomed) {
+      this.failedAttempts++;
+      // Refusals (full room, bad token) happen before the socket opens: the browser only sees a failure.
+      if (!this.session.everWelcomed || this.failedAttempts >= 3) {
+        void this.opts.diagnose(this.failedAttempts).then((d) => {
+          if (d.kind === 'end') this.end(d.reason);
+          else if (d.kind === 'renew' && !this.ended) {
+            this.failedAttempts = 0;
+            void this.opts.renew();
+          }
+        });
+      }
+    }
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.session.close();
+    this.opts.onEnd(reason);
+  }
+
+  /** Background upkeep when no frames are drawn (hidden tab): keeps the socket and its timers alive. */
+  idle(now: number): void {
+    if (this.lastFrameAt !== null && now - this.lastFrameAt < 250) return;
+    this.session.update(now);
+    this.settle();
+    // No inputs go out without frames: acknowledge snapshots anyway, so deltas stay small.
+    if (this.session.live && this.session.net.ackTick) this.session.send(this.session.net.ack(), now);
+  }
+
+  /** One rendered frame: network in, inputs out (per tick), the world to draw. */
+  frame(now: number, intent: Intent): FrameOut {
+    this.frames.add(now);
+    const dtMs = this.lastFrameAt === null ? 0 : now - this.lastFrameAt;
+    this.lastFrameAt = now;
+    this.session.update(now);
+    this.settle();
+    if (intent.aim !== null) this.aim = radiansToAim(intent.aim);
+    const clock = this.session.clock;
+    const serverNow = clock.ready ? clock.serverNow(now) : null;
+    const world = this.view?.build(serverNow) ?? null;
+    this.lastWorld = world;
+    this.sendInputs(now, dtMs, intent.buttons, world);
+    const own = this.own;
+    this.lastOut = {
+      world,
+      me: this.me,
+      ownPos: own?.renderPosition(now) ?? null,
+      ownAim: (this.aim / 65536) * Math.PI * 2,
+      localShots: own?.liveShots(now) ?? [],
+    };
+    return this.lastOut;
+  }
+
+  private sendInputs(now: number, dtMs: number, buttons: number, world: WorldView | null): void {
+    const own = this.own;
+    const s = this.session;
+    if (!own || !s.live) {
+      this.pacer.idle();
+      return;
+    }
+    const viewTick = world ? Math.max(0, Math.floor(world.renderTick)) : s.net.serverTick;
+    const canFire = world?.round?.phase === PHASE_PLAY;
+    const sent = this.pacer.step(dtMs, 1000 / s.tickRate, buttons, this.aim, {
+      make: (input) => s.net.input(input, viewTick, now),
+      send: (bytes) => s.send(bytes, now),
+      made: (seq, input) => own.onInput(seq, input, canFire, now),
+    });
+    if (sent) s.link.update(now); // flush at once rather than next frame
+  }
+
+  /** Records the cost of one frame (netcode + scene update, ms). */
+  recordWork(ms: number): void {
+    this.frameWork.push(ms);
+  }
+
+  figures(now: number): Figures {
+    const s = this.session;
+    const own = this.own;
+    const view = this.view;
+    const pred = own?.predictor.stats;
+    return {
+      ping: s.clock.rtt,
+      jitter: s.clock.jitter,
+      snapshotRate: s.snapshotRate.rate(now),
+      kbpsIn: (s.bytesIn.rate(now) * 8) / 1000,
+      kbpsOut: (s.bytesOut.rate(now) * 8) / 1000,
+      interpDelay: view?.interp.delay ?? 0,
+      transit: view?.interp.transit ?? 0,
+      bufferMs: view?.interp.bufferMs ?? 0,
+      extrapolating: this.lastWorld?.extrapolating ?? false,
+      corrections: own?.correctionRate.rate(now) ?? 0,
+      correctionLast: pred?.lastCorrection ?? 0,
+      correctionMax: pred?.maxCorrection ?? 0,
+      correctionP99: own?.correctionSizes.quantile(0.99) ?? 0,
+      pendingInputs: s.net.pending.length,
+      fps: this.frames.rate(now),
+      frameWorkMs: this.frameWork.mean(),
+      frameWorkMsP95: this.frameWork.quantile(0.95),
+      entities: this.lastWorld ? this.lastWorld.players.length + this.lastWorld.npcs.length + this.lastWorld.shots.length : 0,
+      desyncs: s.net.stats.desyncs,
+      sim: s.link.simulated ? this.opts.sim ? simText(this.opts.sim) : '' : '',
+    };
+  }
+
+  close(): void {
+    this.ended = true;
+    this.session.close();
+  }
+}
+
+function simText(o: NetSimOptions): string {
+  return `lag ${o.latency} ms  jitter ${o.jitter ?? 0} ms  loss ${((o.loss ?? 0) * 100).toFixed(1)} %`;
+}

@@ -1,0 +1,133 @@
+/**
+ * One player's connection to one room: the protocol client (NetClient), the
+ * byte link (socket + optional simulator), the server clock fed by pings, and
+ * the traffic meters of the netgraph. It decodes what arrives and reports it
+ * to the match through handlers; it knows nothing of rendering or the game.
+ */
+import { ARENA_SCHEMA } from '../../sim/netschema.ts';
+import { type ClientEvent, NetClient, type SnapshotInfo } from '../../../netcode/client.ts';
+import { ServerClock } from '../../../netcode/clock.ts';
+import type { NetSimOptions } from '../../../netcode/netsim.ts';
+import type { SocketState } from '../../../netcode/socket.ts';
+import { Link, type StateInfo } from './link.ts';
+import { CounterRate, RateMeter } from './metrics.ts';
+
+type Welcome = Extract<ClientEvent, { kind: 'welcome' }>;
+
+export interface SessionHandlers {
+  welcome: (ev: Welcome, now: number) => void;
+  snapshot: (snap: SnapshotInfo, now: number) => void;
+  /** The server said why it is about to close the socket. */
+  error: (code: number, reason: string) => void;
+  state: (state: SocketState, info: StateInfo) => void;
+}
+
+export interface SessionOptions {
+  url: () => string;
+  sim: NetSimOptions | null;
+  clock: () => number;
+  random: () => number;
+  handlers: SessionHandlers;
+  onSocket?: (ws: WebSocket) => void;
+}
+
+/** Ping period while the clock is still learning, and after (ms). */
+const PING_FAST = 100;
+const PING_SLOW = 1000;
+
+export class Session {
+  readonly net = new NetClient(ARENA_SCHEMA);
+  readonly clock = new ServerClock();
+  readonly link: Link;
+  /** A WELCOME arrived on the current socket. */
+  welcomed = false;
+  everWelcomed = false;
+  state: SocketState = 'idle';
+  stateInfo: StateInfo = {};
+  lastError: { code: number; reason: string } | null = null;
+  readonly snapshotRate = new RateMeter(1000);
+  readonly bytesIn = new CounterRate(1000);
+  readonly bytesOut = new CounterRate(1000);
+  private nextPingAt = 0;
+  private bytesSent = 0;
+
+  constructor(private readonly opts: SessionOptions) {
+    this.link = new Link({
+      url: opts.url,
+      sim: opts.sim,
+      clock: opts.clock,
+      random: opts.random,
+      onSocket: opts.onSocket,
+      onOpen: (now) => {
+        this.welcomed = false;
+        this.nextPingAt = now;
+        this.send(this.net.hello(), now);
+      },
+      onState: (state, info) => {
+        this.state = state;
+        this.stateInfo = info;
+        if (state !== 'open') this.welcomed = false;
+        opts.handlers.state(state, info);
+      },
+    });
+  }
+
+  get tickRate(): number {
+    return this.net.tickRate || 30;
+  }
+
+  /** Connected and welcomed: inputs may flow. */
+  get live(): boolean {
+    return this.state === 'open' && this.welcomed;
+  }
+
+  connect(now: number): void {
+    this.link.connect(now);
+  }
+
+  send(bytes: Uint8Array, now: number): void {
+    this.bytesSent += bytes.byteLength; // not net.stats.bytesOut: a batch of inputs goes out as its last message only
+    this.link.send(bytes, now);
+  }
+
+  /** Handles everything that arrived, pings when due, flushes the link. Call once a frame (and from a slow timer). */
+  update(now: number): void {
+    for (const m of this.link.drain(now)) this.handle(this.net.receive(m.bytes, m.at), m.at);
+    if (this.live && now >= this.nextPingAt) {
+      this.send(this.net.ping(now), now);
+      this.nextPingAt = now + (this.clock.ready ? PING_SLOW : PING_FAST);
+    }
+    this.link.update(now);
+    this.bytesIn.sample(now, this.net.stats.bytesIn);
+    this.bytesOut.sample(now, this.bytesSent);
+  }
+
+  private handle(ev: ClientEvent, at: number): void {
+    const h = this.opts.handlers;
+    switch (ev.kind) {
+      case 'welcome':
+        this.welcomed = true;
+        this.everWelcomed = true;
+        this.lastError = null;
+        h.welcome(ev, at);
+        return;
+      case 'snapshot':
+        this.snapshotRate.add(at);
+        h.snapshot(ev.snap, at);
+        return;
+      case 'pong':
+        this.clock.sample(ev.clientTime, ev.serverTime, ev.now);
+        return;
+      case 'error':
+        this.lastError = { code: ev.code, reason: ev.reason };
+        h.error(ev.code, ev.reason);
+        return;
+      case 'bad':
+        return; // counted in net.stats; a desync already asked for a full snapshot
+    }
+  }
+
+  close(): void {
+    this.link.close();
+  }
+}

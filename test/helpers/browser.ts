@@ -1,0 +1,86 @@
+/**
+ * Browser-test plumbing: build the client when stale, launch Debian Chromium
+ * through playwright-core with a throwaway profile, and drive the lobby.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CLIENT_INPUTS = ['game/client', 'game/sim', 'netcode'];
+const BUILT = join(ROOT, 'dist/client/index.html');
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    const st = statSync(p);
+    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/client when it is missing or older than any client source. */
+export function ensureClientBuilt(): void {
+  const built = existsSync(BUILT) ? statSync(BUILT).mtimeMs : 0;
+  const sources = Math.max(...CLIENT_INPUTS.map((d) => newestMtime(join(ROOT, d))));
+  if (built >= sources) return;
+  execFileSync('npx', ['vite', 'build', '--config', 'game/client/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+}
+
+export interface BrowserHandle {
+  context: BrowserContext;
+  close: () => Promise<void>;
+}
+
+/** Chromium with a fresh profile directory (removed on close). */
+export async function launchBrowser(): Promise<BrowserHandle> {
+  const profile = mkdtempSync(join(tmpdir(), 'tickwire-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 720 },
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Types a name into the lobby and submits (create or join, whichever the page offers first). */
+export async function enterName(page: Page, name: string, action: 'create' | 'join'): Promise<void> {
+  await page.locator('#name-input').fill(name);
+  await page.locator(action === 'create' ? '#create-button' : '#join-button').click();
+}
+
+/** Waits until window.tickwire reports a live, welcomed connection. */
+export async function waitConnected(page: Page, timeout = 15_000): Promise<void> {
+  await page.waitForFunction(() => {
+    const tw = (window as unknown as { tickwire?: { state: string; playerId: number } }).tickwire;
+    return tw?.state === 'connected' && tw.playerId > 0;
+  }, undefined, { timeout });
+}
+
+/** Reads a window.tickwire field (or expression over it). */
+export function tw<T>(page: Page, f: (t: Record<string, unknown>) => T): Promise<T> {
+  return page.evaluate(`(${f.toString()})(window.tickwire)`) as Promise<T>;
+}
+
+/** Collects page errors and console errors, to assert a clean run. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  return errors;
+}
