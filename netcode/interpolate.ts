@@ -12,8 +12,11 @@
  * a newer snapshot on hand: on a steady link it is minDelay (1.5 periods).
  *
  * transit and delay are slewed toward their targets in proportion to the passing
- * server time (delay grows at ≤ 10 %, shrinks at ≤ 2 %, transit ≤ 5 %), so render
- * time runs at 0.85–1.07× speed while adapting and never steps backwards.
+ * server time (delay grows at ≤ 10 %, transit at ≤ 5 %; both shrink at ≥ 2 % / 5 %
+ * and faster when far above target — excess / CATCHUP_MS — so the lag left by a
+ * stall of a second drains in a few seconds, not half a minute). Render time
+ * slows to ≥ 0.85× while adapting, speeds up while catching up, and never
+ * steps backwards.
  *
  * Invariant: from the first snapshot on, renderTick() is non-decreasing across
  * calls (except after a restart, when the server clock itself jumped by more
@@ -39,6 +42,7 @@ export interface Bracket {
 const GROW = 0.1; // ms of delay added per ms of server time, at most
 const SHRINK = 0.02; // ms of delay removed per ms of server time, at most
 const TRANSIT_SLEW = 0.05;
+const CATCHUP_MS = 2000; // time constant of draining excess delay/transit
 const RESET_MS = 1000; // a clock jump larger than this restarts the statistics
 
 export class Interpolator {
@@ -165,9 +169,9 @@ export class Interpolator {
     this.lastServerNow = serverNow;
     if (dt === Infinity) return;
     const dd = this.delayTarget - this.delayApplied;
-    this.delayApplied += dd > 0 ? Math.min(dd, GROW * dt) : Math.max(dd, -SHRINK * dt);
+    this.delayApplied += dd > 0 ? Math.min(dd, GROW * dt) : Math.max(dd, -Math.max(SHRINK, -dd / CATCHUP_MS) * dt);
     const dtr = this.transitTarget - this.transitApplied;
-    this.transitApplied += Math.min(TRANSIT_SLEW * dt, Math.max(-TRANSIT_SLEW * dt, dtr));
+    this.transitApplied += dtr > 0 ? Math.min(dtr, TRANSIT_SLEW * dt) : Math.max(dtr, -Math.max(TRANSIT_SLEW, -dtr / CATCHUP_MS) * dt);
   }
 
   private restart(): void {
