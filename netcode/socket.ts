@@ -42,14 +42,27 @@ export interface BackoffOptions {
   factor: number; // default 2
   max: number; // ms, default 10000
   jitter: number; // 0..1, default 0.5: the share of the delay drawn at random
+  /**
+   * For this long after a connection is lost, delays are capped at `fastMax`:
+   * most outages are short (a Wi-Fi hand-over, a server restart), and a player
+   * should be back within a second of the link returning, not after the next
+   * long backoff step. Beyond it the exponential schedule spares the server.
+   */
+  fastWindow: number; // ms, default 10000
+  fastMax: number; // ms, default 800
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { base: 500, factor: 2, max: 10_000, jitter: 0.5 };
+export const DEFAULT_BACKOFF: BackoffOptions = { base: 500, factor: 2, max: 10_000, jitter: 0.5, fastWindow: 10_000, fastMax: 800 };
 
-/** Delay before retry `attempt` (1-based): d = min(max, base·factor^(attempt−1)), then d·(1 − jitter) + random()·d·jitter. */
-export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number): number {
+/**
+ * Delay before retry `attempt` (1-based), `elapsed` ms after the connection was
+ * lost: d = min(max, base·factor^(attempt−1)) — at most fastMax within the
+ * fast window — then d·(1 − jitter) + random()·d·jitter.
+ */
+export function backoffDelay(attempt: number, opts: BackoffOptions, random: () => number, elapsed = Infinity): number {
   const n = Math.max(1, Math.floor(attempt));
-  const d = Math.min(opts.max, opts.base * opts.factor ** (n - 1));
+  let d = Math.min(opts.max, opts.base * opts.factor ** (n - 1));
+  if (elapsed < opts.fastWindow) d = Math.min(d, opts.fastMax);
   const j = Math.min(1, Math.max(0, opts.jitter));
   return d * (1 - j) + random() * d * j;
 }
@@ -83,6 +96,8 @@ export class ReconnectingSocket {
   private retryAt: number | null = null;
   private openDeadline = Infinity;
   private lastNow = 0;
+  /** When the connection was lost (or the first attempt failed); null while open. */
+  private downSince: number | null = null;
   onOpen: (() => void) | null = null;
   onMessage: ((bytes: Uint8Array) => void) | null = null;
   onState: ((state: SocketState, info: StateInfo) => void) | null = null;
@@ -99,6 +114,7 @@ export class ReconnectingSocket {
     this.lastNow = now;
     if (this.stateNow === 'connecting' || this.stateNow === 'open') return;
     this.attempts = 0;
+    this.downSince = null;
     this.start(now);
   }
 
@@ -158,6 +174,7 @@ export class ReconnectingSocket {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.attempts = 0;
+      this.downSince = null;
       this.openDeadline = Infinity;
       this.set('open', {});
       this.onOpen?.();
@@ -190,7 +207,8 @@ export class ReconnectingSocket {
       return;
     }
     this.attempts++;
-    const retryIn = backoffDelay(this.attempts, this.backoff, this.opts.random);
+    this.downSince ??= this.lastNow;
+    const retryIn = backoffDelay(this.attempts, this.backoff, this.opts.random, this.lastNow - this.downSince);
     this.retryAt = this.lastNow + retryIn;
     this.set('reconnecting', { code, reason, retryIn });
   }

@@ -62,7 +62,7 @@ function setup(over: Partial<SocketOptions> = {}) {
   return { sock, made, states, infos, last };
 }
 
-const B: BackoffOptions = { base: 500, factor: 2, max: 10_000, jitter: 0.5 };
+const B: BackoffOptions = { base: 500, factor: 2, max: 10_000, jitter: 0.5, fastWindow: 0, fastMax: 800 };
 
 describe('backoffDelay', () => {
   it('doubles from base, with the jitter share drawn at random', () => {
@@ -117,7 +117,7 @@ describe('ReconnectingSocket', () => {
   });
 
   it('backs off 375, 750, 1500 … ms over consecutive failures (random = 0.5), capped at max', () => {
-    const { sock, infos, last } = setup({ backoff: { max: 4000 } });
+    const { sock, infos, last } = setup({ backoff: { max: 4000, fastWindow: 0 } });
     let now = 0;
     sock.connect(now);
     const waits: number[] = [];
@@ -230,6 +230,43 @@ describe('ReconnectingSocket', () => {
     expect(sock.nextRetryAt).toBe(250);
     sock.update(250);
     expect(calls).toBe(2);
-    expect(sock.nextRetryAt).toBe(750);
+    expect(sock.nextRetryAt).toBe(650); // 250 + 1000 capped at fastMax (800) × (1 − jitter)
+  });
+
+  it('after a 2 s outage, tries again within 0.8 s of the link returning (fast window)', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const rnd = mulberry32(seed);
+      const { sock, last } = setup({ random: rnd });
+      let now = 0;
+      sock.connect(now);
+      last().open();
+      last().drop(1006); // the link goes down at t = 0 …
+      // … every attempt fails until t = 2000, when it is back.
+      while ((sock.nextRetryAt as number) < 2000) {
+        now = sock.nextRetryAt as number;
+        sock.update(now);
+        last().drop(1006);
+      }
+      expect((sock.nextRetryAt as number) - 2000).toBeLessThanOrEqual(800);
+      sock.update(sock.nextRetryAt as number);
+      last().open();
+      expect(sock.state).toBe('open');
+    }
+  });
+
+  it('leaves the fast window after fastWindow ms and backs off exponentially again', () => {
+    const { sock, infos, last } = setup({ random: () => 0.5 });
+    let now = 0;
+    sock.connect(now);
+    last().open();
+    const waits: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      last().drop(1006);
+      waits.push(infos[infos.length - 1].retryIn as number);
+      now = sock.nextRetryAt as number;
+      sock.update(now);
+    }
+    expect(Math.max(...waits.slice(0, 10))).toBeLessThanOrEqual(600); // 0.75 × 800 while fast
+    expect(waits[waits.length - 1]).toBe(7500); // 0.75 × the 10 s cap once the window is over
   });
 });

@@ -48,8 +48,9 @@ export class Link {
         return ws as unknown as WebSocketLike;
       },
       random: opts.random,
-      // Backoff 0.5, 1, 2, 4, 8, then 10 s: about a minute of retries before saying 'offline'.
-      maxAttempts: 10,
+      // Retries every 0.4–0.8 s for the first 10 s (a short outage costs under a second),
+      // then every 5–10 s: about a minute in all before saying 'offline'.
+      maxAttempts: 22,
     });
     this.socket.onOpen = () => {
       const now = opts.clock();
