@@ -21,6 +21,7 @@ interface TW {
     players: Seen[];
     npcs: { x: number; y: number }[];
     score: number;
+    stateLog: string[];
     debug: { dropSocket(): boolean; toggleNetgraph(): void; screenOf(x: number, y: number): { x: number; y: number } | null };
   };
 }
