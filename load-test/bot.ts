@@ -1,0 +1,269 @@
+/**
+ * One bot: a guest token, a `ws` socket and the browser's own NetClient. It sends
+ * one INPUT per server tick (the ack of the newest snapshot rides on it), decodes
+ * and checksums every snapshot through NetClient, pings once a second, and per
+ * scenario chats or drops its socket and resumes with the same token.
+ *
+ * Clock-free: the worker's single timer calls `update(now)`; message handlers read
+ * `ctx.now()` (that worker's clock), so all bots of a worker share one time line.
+ */
+import WebSocket from 'ws';
+import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
+import { NetClient } from '../netcode/client.ts';
+import { FINAL_CLOSE_CODES, S_PONG } from '../netcode/protocol.ts';
+import type { Counters } from './counters.ts';
+import type { Histogram } from './histogram.ts';
+import type { Scenario } from './options.ts';
+import { type Brain, makeBrain, rng } from './scenario.ts';
+
+export interface BotContext {
+  httpBase: string;
+  wsUrl: string;
+  scenario: Scenario;
+  churnPerS: number;
+  chatEveryMs: number;
+  now: () => number;
+  counters: Counters;
+  rtt: Histogram;
+  interval: Histogram;
+  note: (error: string) => void;
+  /** Queues a message for `bot.onMessage(data, at)` after the current read burst. */
+  defer: (bot: Bot, data: Buffer, at: number) => void;
+}
+
+const WELCOME_TIMEOUT_MS = 10_000;
+const MAX_RETRIES = 5;
+const SEND_OPTS = { binary: true, compress: false };
+// Client frames must be masked; a zero mask is valid and lets `ws` skip the XOR. Loopback only.
+const zeroMask = (mask: Uint8Array) => { mask.fill(0); };
+
+type State = 'idle' | 'connecting' | 'live' | 'waiting' | 'dead' | 'stopped';
+
+export class Bot {
+  readonly net = new NetClient(ARENA_SCHEMA);
+  private ws: WebSocket | null = null;
+  private state: State = 'idle';
+  private token = '';
+  private readonly random: () => number;
+  private readonly brain: Brain;
+  private period = 0; // ms between inputs (from WELCOME)
+  private nextInputAt = 0;
+  private nextPingAt = 0;
+  private nextChatAt = 0;
+  private dropAt = Infinity;
+  private retryAt = 0;
+  private retries = 0;
+  private deadline = 0;
+  private lastTick = 0;
+  private lastSnapAt = 0;
+  private chats = 0;
+  private welcomed = false; // a WELCOME arrived at least once
+
+  constructor(readonly index: number, readonly room: string, seed: number, private readonly ctx: BotContext) {
+    this.random = rng(seed * 1_000_003 + index);
+    this.brain = makeBrain(ctx.scenario, this.random);
+  }
+
+  get isLive(): boolean {
+    return this.state === 'live';
+  }
+
+  /** Gets a token, then opens the socket. */
+  async start(): Promise<void> {
+    this.ctx.counters.started++;
+    this.state = 'connecting';
+    try {
+      const res = await fetch(`${this.ctx.httpBase}/api/session`, { method: 'POST', body: JSON.stringify({ name: `bot${this.index}` }) });
+      if (!res.ok) throw new Error(`POST /api/session: ${res.status} ${(await res.text()).slice(0, 120)}`);
+      this.token = ((await res.json()) as { token: string }).token;
+    } catch (err) {
+      return this.fail((err as Error).message);
+    }
+    if (this.state === 'connecting') this.open();
+  }
+
+  private open(): void {
+    this.state = 'connecting';
+    this.deadline = this.ctx.now() + WELCOME_TIMEOUT_MS;
+    const ws = new WebSocket(`${this.ctx.wsUrl}?room=${this.room}&token=${encodeURIComponent(this.token)}`, {
+      perMessageDeflate: false, generateMask: zeroMask,
+    });
+    ws.binaryType = 'nodebuffer';
+    this.ws = ws;
+    ws.on('open', () => { if (ws === this.ws) this.send(this.net.hello()); });
+    ws.on('message', (data: Buffer) => { if (ws === this.ws) this.onArrival(data); });
+    ws.on('unexpected-response', (_req, res) => {
+      if (ws !== this.ws) return;
+      this.ws = null;
+      ws.terminate();
+      this.refused(`upgrade refused: HTTP ${res.statusCode}`);
+    });
+    ws.on('close', (code, reason) => { if (ws === this.ws) this.onClose(code, reason.toString()); });
+    ws.on('error', (err) => { if (ws === this.ws) this.ctx.note(`socket: ${err.message}`); });
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.ws!.send(bytes, SEND_OPTS);
+  }
+
+  /**
+   * Arrival: a PONG (msgpack fixarray of 3, then code 18) is timed at once; anything
+   * else is queued with its arrival time and decoded after this read burst, so a
+   * PONG never waits behind hundreds of other bots' snapshots on this event loop.
+   */
+  private onArrival(data: Buffer): void {
+    const at = this.ctx.now();
+    if (data[0] === 0x93 && data[1] === S_PONG) this.onMessage(data, at);
+    else this.ctx.defer(this, data, at);
+  }
+
+  /** Decodes one message through NetClient (every message passes here, in arrival order but PONGs). */
+  onMessage(data: Buffer, now: number): void {
+    const ev = this.net.receive(data, now);
+    switch (ev.kind) {
+      case 'snapshot': {
+        const tick = ev.snap.tick;
+        if (this.lastTick !== 0) {
+          if (tick > this.lastTick + 1) this.ctx.counters.missed += tick - this.lastTick - 1;
+          this.ctx.interval.add(now - this.lastSnapAt);
+        }
+        this.lastTick = tick;
+        this.lastSnapAt = now;
+        return;
+      }
+      case 'pong':
+        this.ctx.rtt.add(now - ev.clientTime);
+        return;
+      case 'welcome':
+        this.onWelcome(ev.tickRate, ev.resumed, now);
+        return;
+      case 'error':
+        this.ctx.counters.errors++;
+        this.ctx.note(`ERROR ${ev.code}: ${ev.reason}`);
+        return;
+      case 'bad':
+        this.ctx.note(ev.reason);
+        return;
+    }
+  }
+
+  private onWelcome(tickRate: number, resumed: boolean, now: number): void {
+    const c = this.ctx.counters;
+    if (resumed) c.resumed++;
+    if (!this.welcomed) c.connected++;
+    this.welcomed = true;
+    c.live++;
+    this.state = 'live';
+    this.retries = 0;
+    this.lastTick = 0;
+    this.period = 1000 / tickRate;
+    this.nextInputAt = now; // the first input goes out on the next timer step
+    this.nextPingAt = now + this.random() * 1000;
+    if (this.ctx.chatEveryMs > 0 && this.nextChatAt === 0) this.nextChatAt = now + this.random() * this.ctx.chatEveryMs;
+    if (this.ctx.churnPerS > 0) this.dropAt = now - Math.log(1 - this.random()) * (1000 / this.ctx.churnPerS);
+  }
+
+  private onClose(code: number, reason: string): void {
+    this.ws = null;
+    const why = `${code}${reason ? ` ${reason}` : ''}`;
+    if (this.state === 'connecting') {
+      this.refused(`closed before WELCOME: ${why}`);
+      return;
+    }
+    if (this.state !== 'live') return; // stopped, dead or dropped on purpose
+    this.ctx.counters.live--;
+    this.ctx.counters.disconnected++;
+    this.ctx.note(`closed ${why}`);
+    if (FINAL_CLOSE_CODES.has(code)) {
+      this.state = 'dead';
+      return;
+    }
+    this.retry(500 * 2 ** this.retries);
+  }
+
+  /** A connection attempt that got no WELCOME: a first one fails the bot, a reconnect tries again. */
+  private refused(reason: string): void {
+    if (!this.welcomed) {
+      this.fail(reason);
+      return;
+    }
+    this.ctx.counters.errors++;
+    this.ctx.note(`reconnect: ${reason}`);
+    this.retry(500 * 2 ** this.retries);
+  }
+
+  private retry(afterMs: number): void {
+    if (++this.retries > MAX_RETRIES) {
+      this.state = 'dead';
+      this.ctx.counters.errors++;
+      this.ctx.note('gave up reconnecting');
+      return;
+    }
+    this.state = 'waiting';
+    this.retryAt = this.ctx.now() + afterMs * (0.5 + this.random());
+  }
+
+  private fail(reason: string): void {
+    this.state = 'dead';
+    this.ctx.counters.failed++;
+    this.ctx.counters.errors++;
+    this.ctx.note(reason);
+  }
+
+  /** The worker's timer step: at most one input (plus a due ping / chat) per call. */
+  update(now: number): void {
+    if (this.state === 'live') {
+      if (now >= this.nextInputAt) {
+        const owed = Math.floor((now - this.nextInputAt) / this.period);
+        if (owed > 2) { // backlog clamp: never burst; count what was skipped
+          this.ctx.counters.lateInputs += owed;
+          this.nextInputAt += owed * this.period;
+        }
+        this.nextInputAt += this.period;
+        const n = this.net;
+        const view = Math.max(0, n.serverTick - Math.round(n.tickRate * 0.1)); // ~100 ms interpolation delay
+        this.send(n.input(this.brain.next(n.replica.latest, n.playerId, n.tickRate), view, now).bytes);
+        this.ctx.counters.inputs++;
+      }
+      if (now >= this.nextPingAt) {
+        this.nextPingAt += 1000;
+        this.send(this.net.ping(now));
+      }
+      if (this.nextChatAt > 0 && now >= this.nextChatAt) {
+        this.nextChatAt += this.ctx.chatEveryMs;
+        this.send(this.net.chat(`gg from bot${this.index} #${++this.chats}`));
+        this.ctx.counters.chats++;
+      }
+      if (now >= this.dropAt) this.drop();
+    } else if (this.state === 'waiting' && now >= this.retryAt) {
+      this.open();
+    } else if (this.state === 'connecting' && this.ws && now > this.deadline) {
+      const ws = this.ws;
+      this.ws = null;
+      ws.terminate();
+      this.refused('no WELCOME within 10 s');
+    }
+  }
+
+  /** Churn: the socket vanishes without a close frame (a lost network), then the bot resumes. */
+  private drop(): void {
+    const ws = this.ws;
+    this.ws = null;
+    this.state = 'waiting';
+    this.dropAt = Infinity;
+    this.ctx.counters.live--;
+    this.ctx.counters.dropped++;
+    ws?.terminate();
+    this.retryAt = this.ctx.now() + 250 + 750 * this.random();
+  }
+
+  /** Closes normally (end of run); nothing is counted as a disconnect. */
+  stop(): void {
+    if (this.state === 'live') this.ctx.counters.live--;
+    this.state = 'stopped';
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000, 'load test over');
+    else ws?.terminate();
+  }
+}

@@ -1,0 +1,72 @@
+/** The server's /healthz as the load test reads it (see server/http.ts). */
+export interface Healthz {
+  rooms: number;
+  clients: number;
+  tick_rate: number;
+  ticks: number;
+  /** Percentiles over the server's last 4096 room ticks. */
+  tick_ms: { p50: number; p99: number; max: number };
+  ticks_overrun: number;
+  ticks_dropped: number;
+  snapshots_skipped: number;
+  input_ack_ms: { p50: number; p99: number; max: number };
+  cpu_s: number;
+  rss_mb: number;
+}
+
+/** The http:// origin serving the same host and port as a ws:// URL. */
+export function httpBase(wsUrl: string): string {
+  const u = new URL(wsUrl);
+  return `http://${u.host}`;
+}
+
+/** GET /healthz; throws a readable error when the server does not answer within `timeoutMs`. */
+export async function fetchHealthz(base: string, timeoutMs = 3000): Promise<Healthz> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new Error(`cannot reach ${base}/healthz: ${(err as Error).message}`);
+  }
+  if (!res.ok) throw new Error(`${base}/healthz answered HTTP ${res.status}`);
+  const h = (await res.json()) as Healthz;
+  if (typeof h.tick_rate !== 'number' || !h.tick_ms) throw new Error(`${base}/healthz lacks tick_rate/tick_ms: not a tickwire server?`);
+  return h;
+}
+
+/** Polls /healthz every `everyMs` in the background, keeping the newest answer; never throws. */
+export class HealthPoller {
+  latest: Healthz | undefined;
+  latestAt = 0;
+  errors = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(private readonly base: string, private readonly everyMs = 1000) {}
+
+  start(): void {
+    const tick = () => {
+      if (!this.busy) {
+        this.busy = true;
+        fetchHealthz(this.base, this.everyMs * 2)
+          .then((h) => { this.latest = h; this.latestAt = performance.now(); })
+          .catch(() => { this.errors++; })
+          .finally(() => { this.busy = false; });
+      }
+    };
+    tick();
+    this.timer = setInterval(tick, this.everyMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** Codes of the rooms that hold players now (GET /api/rooms); seats stay held for the resume grace. */
+export async function busyRooms(base: string): Promise<Set<string>> {
+  const res = await fetch(`${base}/api/rooms`, { signal: AbortSignal.timeout(3000) });
+  if (!res.ok) throw new Error(`${base}/api/rooms answered HTTP ${res.status}`);
+  const { rooms } = (await res.json()) as { rooms: { code: string; players: number }[] };
+  return new Set(rooms.filter((r) => r.players > 0).map((r) => r.code));
+}

@@ -1,0 +1,64 @@
+/**
+ * A self-contained HTML report: the summary table and four inline-SVG charts over
+ * time (bots, server tick p99, kbps, RTT). No scripts, no CDN: open it anywhere.
+ */
+import { formatReport, type Report, type SeriesPoint } from './report.ts';
+
+const W = 640;
+const H = 180;
+const PAD = { l: 48, r: 12, t: 24, b: 24 };
+const COLORS = ['#2563eb', '#dc2626', '#16a34a'];
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** A nice round upper bound for an axis. */
+function niceMax(v: number): number {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+function chart(title: string, unit: string, series: SeriesPoint[], lines: [string, (p: SeriesPoint) => number][]): string {
+  const tMax = Math.max(1, ...series.map((p) => p.t));
+  const yMax = niceMax(Math.max(0, ...series.flatMap((p) => lines.map(([, f]) => f(p)))));
+  const x = (t: number) => PAD.l + ((W - PAD.l - PAD.r) * t) / tMax;
+  const y = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * v) / yMax;
+  const grid = [0, 0.25, 0.5, 0.75, 1].map((q) => {
+    const v = yMax * q;
+    return `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`
+      + `<text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${+v.toPrecision(3)}</text>`;
+  }).join('');
+  const ticks = [0, 0.5, 1].map((q) => `<text x="${x(tMax * q)}" y="${H - 6}" text-anchor="middle">${Math.round(tMax * q)} s</text>`).join('');
+  const paths = lines.map(([, f], i) => {
+    const pts = series.map((p) => `${x(p.t).toFixed(1)},${y(f(p)).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${COLORS[i]}" stroke-width="1.5" points="${pts}"/>`;
+  }).join('');
+  const legend = lines.map(([name], i) => `<tspan fill="${COLORS[i]}">■ ${esc(name)}</tspan>`).join('  ');
+  return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`
+    + `<text x="${PAD.l}" y="14" font-weight="bold">${esc(title)} (${esc(unit)})</text>`
+    + `<text x="${W - PAD.r}" y="14" text-anchor="end">${legend}</text>${grid}${ticks}${paths}</svg>`;
+}
+
+export function renderHtml(r: Report): string {
+  const s = r.series;
+  const charts = [
+    chart('Bots connected', 'bots', s, [['live', (p) => p.bots]]),
+    chart('Server room tick p99', 'ms', s, [['tick p99', (p) => p.tick_p99_ms]]),
+    chart('Bot traffic', 'kbps', s, [['in', (p) => p.kbps_in], ['out', (p) => p.kbps_out]]),
+    chart('Round-trip time', 'ms', s, [['p50', (p) => p.rtt_p50_ms], ['p99', (p) => p.rtt_p99_ms]]),
+  ];
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tickwire load test: ${esc(r.scenario)}, ${r.bots.requested} bots</title>
+<style>
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111827; }
+pre { background: #f3f4f6; padding: 12px; white-space: pre-wrap; }
+svg { display: block; margin: 12px 0; font: 11px system-ui, sans-serif; fill: #374151; }
+</style></head><body>
+<h1>tickwire load test</h1>
+<pre>${esc(formatReport(r))}</pre>
+${charts.join('\n')}
+<p>Server tick p99 is polled from /healthz once a second (percentile over the server's last 4096 room ticks).</p>
+</body></html>
+`;
+}

@@ -1,0 +1,62 @@
+/**
+ * The RTT probe: one extra client on the main thread, whose event loop is nearly
+ * idle, pinging 10 times a second from its own room. A bot's RTT includes the time
+ * its PONG waits behind hundreds of other sockets on the worker's event loop; the
+ * probe's does not, so the two together tell the server's latency from the swarm's.
+ * It sends no inputs (its player stands still) and adds a one-player room.
+ */
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
+import { NetClient } from '../netcode/client.ts';
+import { Histogram } from './histogram.ts';
+
+const EVERY_MS = 100;
+
+export class Probe {
+  readonly rtt = new Histogram();
+  private ws: WebSocket | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly net = new NetClient(ARENA_SCHEMA);
+  error = '';
+
+  constructor(private readonly httpBase: string, private readonly wsUrl: string, private readonly room: string) {}
+
+  async start(): Promise<void> {
+    try {
+      const res = await fetch(`${this.httpBase}/api/session`, { method: 'POST', body: JSON.stringify({ name: 'rtt-probe' }) });
+      if (!res.ok) throw new Error(`POST /api/session: ${res.status}`);
+      const { token } = (await res.json()) as { token: string };
+      const ws = new WebSocket(`${this.wsUrl}?room=${this.room}&token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
+      this.ws = ws;
+      ws.binaryType = 'nodebuffer';
+      ws.on('open', () => ws.send(this.net.hello()));
+      ws.on('message', (data: Buffer) => {
+        const now = performance.now();
+        const ev = this.net.receive(data, now);
+        if (ev.kind === 'pong') this.rtt.add(now - ev.clientTime);
+      });
+      ws.on('error', (err) => { this.error = err.message; });
+      ws.on('close', (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; });
+      this.timer = setInterval(() => {
+        if (ws.readyState === WebSocket.OPEN && this.net.playerId) ws.send(this.net.ping(performance.now()));
+      }, EVERY_MS);
+    } catch (err) {
+      this.error = (err as Error).message;
+    }
+  }
+
+  /** Latencies since the previous call. */
+  take(): Histogram {
+    const out = this.rtt.take();
+    return new Histogram(out.counts, out.maxMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws?.readyState === WebSocket.OPEN) ws.close(1000, 'load test over');
+    else ws?.terminate();
+  }
+}

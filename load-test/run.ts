@@ -1,0 +1,119 @@
+/**
+ * `runLoadTest(opts)`: the whole run, used by the CLI and the smoke test.
+ *
+ *   1. /healthz must answer (fails fast with a clear error otherwise); pick free rooms;
+ *   2. start the workers and ramp the bots in; wait until each connected or failed;
+ *      then the RTT probe (probe.ts) joins a room of its own;
+ *   3. settle 1 s, then measure `durationS` seconds between two marks and two
+ *      /healthz polls; a live line goes to stderr every second throughout;
+ *   4. close every bot normally, build the report, write --json / --html.
+ */
+import { writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { busyRooms, fetchHealthz, HealthPoller, httpBase } from './healthz.ts';
+import { renderHtml } from './html.ts';
+import { LIMITS, type LoadTestOptions, resolveOptions, roomCode } from './options.ts';
+import { buildReport, type Report, type ReportInput, type SeriesPoint } from './report.ts';
+import { Probe } from './probe.ts';
+import { Swarm } from './swarm.ts';
+
+/**
+ * Room i of the run is the i-th code LTAAA, LTAAB, … that holds no players: a previous
+ * run's seats stay held for the server's resume grace, and joining them would find them full.
+ */
+async function pickRooms(base: string, n: number): Promise<string[]> {
+  const busy = await busyRooms(base);
+  const codes: string[] = [];
+  for (let i = 0; codes.length < n && i < LIMITS.maxRooms; i++) if (!busy.has(roomCode(i))) codes.push(roomCode(i));
+  if (codes.length < n) throw new Error(`only ${codes.length} free LT rooms on the server, ${n} wanted`);
+  return codes;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const f1 = (v: number) => v.toFixed(1);
+
+export async function runLoadTest(
+  partial: Partial<LoadTestOptions> & { url: string },
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<Report> {
+  const o = resolveOptions(partial);
+  const base = httpBase(o.url);
+  await fetchHealthz(base);
+  const codes = await pickRooms(base, o.rooms + 1); // the last one is the RTT probe's
+  if (o.progress) log(`rooms ${codes[0]}…${codes[o.rooms - 1]} (${o.rooms}), ${o.bots} bots, ${o.workers} worker(s)`);
+  const probe = o.probe ? new Probe(base, o.url, codes[o.rooms]) : null;
+  const swarm = new Swarm({ ...o, roomOf: (i) => codes[i % o.rooms] });
+  const poller = new HealthPoller(base);
+  const series: SeriesPoint[] = [];
+  const live: number[] = []; // live bots each second of the window
+  let inWindow = false;
+  let prev = { at: performance.now(), bytesIn: 0, bytesOut: 0, snapshots: 0 };
+  const t0 = performance.now();
+
+  const second = async () => {
+    await swarm.flush();
+    const now = performance.now();
+    const c = swarm.totals();
+    const { rtt } = swarm.takeSecond();
+    const dt = Math.max(1e-3, (now - prev.at) / 1000);
+    const p: SeriesPoint = {
+      t: Math.round((now - t0) / 100) / 10,
+      bots: c.live,
+      tick_p99_ms: poller.latest?.tick_ms.p99 ?? 0,
+      kbps_in: ((c.bytesIn - prev.bytesIn) * 8) / 1000 / dt,
+      kbps_out: ((c.bytesOut - prev.bytesOut) * 8) / 1000 / dt,
+      rtt_p50_ms: rtt.quantile(0.5),
+      rtt_p99_ms: rtt.quantile(0.99),
+      snapshots_per_s: (c.snapshots - prev.snapshots) / dt,
+    };
+    prev = { at: now, bytesIn: c.bytesIn, bytesOut: c.bytesOut, snapshots: c.snapshots };
+    series.push(p);
+    if (inWindow) live.push(c.live);
+    if (o.progress) {
+      log(`[${f1(p.t).padStart(6)} s] bots ${c.live}/${o.bots}  snaps/s ${Math.round(p.snapshots_per_s)}  `
+        + `in ${Math.round(p.kbps_in)} kbps  out ${Math.round(p.kbps_out)} kbps  rtt p50 ${f1(p.rtt_p50_ms)} p99 ${f1(p.rtt_p99_ms)} ms  `
+        + `errors ${c.errors}  desyncs ${c.desyncs}  tick p99 ${poller.latest ? f1(p.tick_p99_ms) : '?'} ms${inWindow ? '' : '  (ramp)'}`);
+    }
+  };
+
+  await swarm.start();
+  poller.start();
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    second().finally(() => { busy = false; });
+  }, 1000);
+  let window: Pick<ReportInput, 'h0' | 'h1' | 'start' | 'end' | 'probeRtt'>;
+  try {
+    await swarm.grow(o.bots, o.rampPerS);
+    await probe?.start();
+    await sleep(1000);
+    const h0 = await fetchHealthz(base);
+    const start = await swarm.mark();
+    probe?.take();
+    inWindow = true;
+    live.push(start.counters.live);
+    await sleep(o.durationS * 1000);
+    const end = await swarm.mark();
+    const probeRtt = probe?.take();
+    inWindow = false;
+    live.push(end.counters.live);
+    const h1 = await fetchHealthz(base);
+    window = { h0, h1, start, end, probeRtt };
+  } finally {
+    clearInterval(timer);
+    poller.stop();
+    probe?.stop();
+  }
+  if (probe?.error) log(`rtt probe: ${probe.error}`);
+  const final = await swarm.stop();
+  if (swarm.crashes.length) throw new Error(`bot worker crashed: ${swarm.crashes.join('; ')}`);
+  const report = buildReport({
+    scenario: o.scenario, url: o.url, requested: o.bots, workers: o.workers, ...window, final,
+    avgLive: live.reduce((a, b) => a + b, 0) / live.length, errorKinds: swarm.notes(), series,
+  });
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);
+  if (o.html) writeFileSync(o.html, renderHtml(report));
+  return report;
+}

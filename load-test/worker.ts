@@ -1,0 +1,154 @@
+/**
+ * A worker thread running many bots on one event loop. One timer drives them
+ * all: it wakes on a fixed step (1/8 of the tick period) scheduled from its start
+ * time, so lateness never drifts it, and calls every bot's `update(now)`; each bot
+ * keeps its own input accumulator. On `flush` (the main thread asks once a second)
+ * the worker posts its cumulative counters and the latencies recorded since its last post.
+ *
+ *   main → worker   { type: 'add', bots: [{ index, room }] } | { type: 'flush', id } | { type: 'stop' }
+ *   worker → main   WorkerStats
+ */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Bot, type BotContext } from './bot.ts';
+import { type Counters, zeroCounters } from './counters.ts';
+import { Histogram } from './histogram.ts';
+import type { Scenario } from './options.ts';
+
+export interface WorkerConfig {
+  httpBase: string;
+  wsUrl: string;
+  scenario: Scenario;
+  seed: number;
+  churnPerS: number;
+  chatEveryMs: number;
+}
+
+export type ToWorker =
+  | { type: 'add'; bots: { index: number; room: string }[] }
+  | { type: 'flush'; id: number }
+  | { type: 'stop' };
+
+export interface WorkerStats {
+  type: 'stats';
+  flushId?: number;
+  final?: boolean;
+  counters: Counters;
+  rtt: { counts: Uint32Array; maxMs: number };
+  interval: { counts: Uint32Array; maxMs: number };
+  notes: [string, number][];
+}
+
+const MAX_NOTES = 20;
+
+function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
+  const bots: Bot[] = [];
+  const notes = new Map<string, number>();
+  const ctx: BotContext = {
+    httpBase: cfg.httpBase,
+    wsUrl: cfg.wsUrl,
+    scenario: cfg.scenario,
+    churnPerS: cfg.scenario === 'churn' ? cfg.churnPerS : 0,
+    chatEveryMs: cfg.scenario === 'chat' ? cfg.chatEveryMs : 0,
+    now: () => performance.now(),
+    counters: zeroCounters(),
+    rtt: new Histogram(),
+    interval: new Histogram(),
+    note: (error) => {
+      const key = error.replace(/^snapshot \d+/, 'snapshot N'); // one kind, whatever the tick
+      if (notes.has(key) || notes.size < MAX_NOTES) notes.set(key, (notes.get(key) ?? 0) + 1);
+    },
+    defer: () => {},
+  };
+
+  // Messages other than PONG wait here until the poll phase has read every socket that is
+  // ready; then they are decoded in slices of ~1 ms so new arrivals get timed in between.
+  const inbox: { bot: Bot; data: Buffer; at: number }[] = [];
+  let head = 0;
+  let draining = false;
+  const drain = () => {
+    const until = performance.now() + 1;
+    while (head < inbox.length) {
+      const m = inbox[head];
+      inbox[head++] = undefined as never;
+      m.bot.onMessage(m.data, m.at);
+      if ((head & 15) === 0 && performance.now() > until) break;
+    }
+    if (head < inbox.length) {
+      if (head > 1024) {
+        inbox.splice(0, head);
+        head = 0;
+      }
+      return void setImmediate(drain);
+    }
+    inbox.length = 0;
+    head = 0;
+    draining = false;
+  };
+  ctx.defer = (bot, data, at) => {
+    inbox.push({ bot, data, at });
+    if (!draining) {
+      draining = true;
+      setImmediate(drain);
+    }
+  };
+
+  const post = (extra: Partial<WorkerStats> = {}) => {
+    const counters = { ...ctx.counters };
+    for (const b of bots) {
+      const s = b.net.stats;
+      counters.snapshots += s.snapshots;
+      counters.desyncs += s.desyncs;
+      counters.decodeErrors += s.decodeErrors;
+      counters.bytesIn += s.bytesIn;
+      counters.bytesOut += s.bytesOut;
+    }
+    const rtt = ctx.rtt.take();
+    const interval = ctx.interval.take();
+    const msg: WorkerStats = { type: 'stats', counters, rtt, interval, notes: [...notes], ...extra };
+    port.postMessage(msg, [rtt.counts.buffer, interval.counts.buffer] as ArrayBuffer[]);
+  };
+
+  // The one timer: fixed step from `start`, recomputed when the first WELCOME tells the tick rate.
+  const start = performance.now();
+  let step = 5; // ms until the tick rate is known
+  let rateKnown = false;
+  let k = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const loop = () => {
+    if (stopped) return;
+    const now = performance.now();
+    for (let i = 0; i < bots.length; i++) bots[i].update(now);
+    if (!rateKnown) {
+      const b = bots.find((x) => x.net.tickRate > 0);
+      if (b) {
+        rateKnown = true;
+        step = 1000 / b.net.tickRate / 8;
+        k = Math.floor((now - start) / step);
+      }
+    }
+    k = Math.max(k + 1, Math.floor((now - start) / step) + 1); // steps the loop was too late for are skipped
+    timer = setTimeout(loop, Math.max(0, start + k * step - performance.now()));
+  };
+  loop();
+
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'add') {
+      for (const b of m.bots) {
+        const bot = new Bot(b.index, b.room, cfg.seed, ctx);
+        bots.push(bot);
+        void bot.start();
+      }
+    } else if (m.type === 'flush') {
+      post({ flushId: m.id });
+    } else if (m.type === 'stop') {
+      stopped = true;
+      clearTimeout(timer);
+      for (const b of bots) b.stop();
+      post({ final: true });
+    }
+  });
+}
+
+if (parentPort) main(parentPort, workerData as WorkerConfig);

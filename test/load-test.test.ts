@@ -1,0 +1,68 @@
+/**
+ * Smoke test of the bot swarm against the real server: 50 bots in 4 rooms for 4 s
+ * on one worker thread. Every bot must connect, decode and checksum every snapshot
+ * at the tick rate, and the JSON report must carry every documented field.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkLoopback, roomCode } from '../load-test/options.ts';
+import { runLoadTest } from '../load-test/run.ts';
+import { loadConfig } from '../server/config.ts';
+import { type RunningServer, startServer } from '../server/main.ts';
+
+const REPORT_NUMBERS = [
+  'bots.requested', 'bots.connected', 'bots.failed', 'bots.disconnected', 'bots.resumed', 'duration_s',
+  'rtt_ms.p50', 'rtt_ms.p95', 'rtt_ms.p99', 'rtt_ms.max', 'snapshot_interval_ms.p50', 'snapshot_interval_ms.p99',
+  'snapshot_interval_ms.max', 'bytes_in_per_bot_s', 'bytes_out_per_bot_s', 'snapshots_per_bot_s', 'desyncs',
+  'decode_errors', 'server.tick_ms.p50', 'server.tick_ms.p99', 'server.tick_ms.max', 'server.ticks_overrun',
+  'server.cpu_s_per_s', 'server.rss_mb', 'server.snapshots_skipped', 'server.input_ack_ms.p50',
+  'server.input_ack_ms.p99', 'bot_cpu_s_per_s',
+];
+
+const at = (obj: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+
+describe('load test', () => {
+  let server: RunningServer;
+  let dir: string;
+
+  beforeAll(async () => {
+    server = await startServer(loadConfig({}, { host: '127.0.0.1', port: 0, secret: 'load-test-secret', npcCount: 0, staticDir: '/nonexistent' }));
+    dir = mkdtempSync(join(tmpdir(), 'tickwire-lt-'));
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses non-loopback targets and names rooms LT + letters', () => {
+    expect(() => checkLoopback('ws://example.com:8080/ws')).toThrow(/only targets loopback/);
+    expect(() => checkLoopback('ws://10.0.0.1/ws')).toThrow(/only targets loopback/);
+    expect(checkLoopback('ws://[::1]:8080/ws').port).toBe('8080');
+    expect([roomCode(0), roomCode(1), roomCode(27), roomCode(17575)]).toEqual(['LTAAA', 'LTAAB', 'LTABB', 'LTZZZ']);
+  });
+
+  it('50 bots in 4 rooms: all connect, no desyncs, snapshots at the tick rate, full report', async () => {
+    const json = join(dir, 'report.json');
+    const report = await runLoadTest({
+      url: `ws://127.0.0.1:${server.port}/ws`, bots: 50, rooms: 4, durationS: 4, workers: 1, rampPerS: 0,
+      progress: false, json, html: join(dir, 'report.html'),
+    });
+    expect(report.bots.connected).toBe(50);
+    expect(report.bots.failed).toBe(0);
+    expect(report.desyncs).toBe(0);
+    expect(report.decode_errors).toBe(0);
+    const rate = server.config.tickRate;
+    expect(report.snapshots_per_bot_s).toBeGreaterThan(rate * 0.9);
+    expect(report.snapshots_per_bot_s).toBeLessThan(rate * 1.1);
+
+    const written = JSON.parse(readFileSync(json, 'utf8'));
+    for (const path of REPORT_NUMBERS) {
+      expect(typeof at(written, path), path).toBe('number');
+      expect(Number.isFinite(at(written, path)), path).toBe(true);
+    }
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<svg[^>]*aria-label="Round-trip time"/);
+  }, 20_000);
+});
