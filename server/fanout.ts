@@ -35,6 +35,7 @@ export class SnapshotFanout {
   private tick = -1;
   /** Encoded event lists of the current tick, by the tick a client last got events for. */
   private readonly eventBytes = new Map<number, Uint8Array>();
+  private readonly interest: boolean; // false: everyone sees everything, no per-client view to compute
   /** Snapshots not sent because the client's socket was backed up. */
   skipped = 0;
   /** Snapshots sent, and their bytes. */
@@ -47,6 +48,7 @@ export class SnapshotFanout {
       ? { cellSize: cfg.viewCell, radius: Math.ceil(cfg.viewRadius / cfg.viewCell) }
       : INTEREST_OFF;
     this.cache = new DeltaCache({ schema: ARENA_SCHEMA, history: this.history, interest });
+    this.interest = cfg.viewRadius > 0;
     this.eventTicks = new Int32Array(cfg.historyTicks).fill(-1);
     this.eventLog = new Array(cfg.historyTicks).fill(null).map(() => []);
   }
@@ -77,7 +79,7 @@ export class SnapshotFanout {
         this.skipped++;
         continue;
       }
-      const me = findPlayer(world, m.playerId);
+      const me = this.interest ? findPlayer(world, m.playerId) : undefined;
       const view = me ? this.cache.views.viewKeyFor(me.x, me.y) : ALL_VIEW;
       const baseView = m.ackTick ? m.sent.get(m.ackTick) : undefined;
       const snap = this.cache.get(baseView === undefined ? 0 : m.ackTick, baseView ?? ALL_VIEW, view);

@@ -86,7 +86,7 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
       last_tick_ms: round3(m.lastTickMs),
       tick_ms: { p50: round3(m.tickMs.quantile(0.5)), p99: round3(m.tickMs.quantile(0.99)), max: round3(m.tickMs.max) },
       ticks_overrun: m.overruns,
-      ticks_dropped: m.scheduler.dropped,
+      ticks_dropped: m.dropped,
       snapshots_skipped: m.snapshotsSkipped,
       input_ack_ms: { p50: round3(m.inputAckMs.quantile(0.5)), p99: round3(m.inputAckMs.quantile(0.99)), max: round3(m.inputAckMs.max) },
       cpu_s: cpuSeconds(),

@@ -75,7 +75,7 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   const loop = () => {
     if (!running) return;
     manager.update(clock());
-    timer = setTimeout(loop, manager.scheduler.wait(clock()));
+    timer = setTimeout(loop, manager.wait(clock()));
   };
   loop();
 

@@ -13,7 +13,7 @@ export function createMetrics(manager: RoomManager, uptimeS: () => number) {
   g('tickwire_tick_ms_max', 'Longest room tick since start (ms)', () => manager.tickMs.max);
   g('tickwire_ticks_total', 'Ticks run', () => manager.ticks);
   g('tickwire_ticks_overrun_total', 'Room ticks longer than the tick period', () => manager.overruns);
-  g('tickwire_ticks_dropped_total', 'Ticks dropped by the backlog clamp', () => manager.scheduler.dropped);
+  g('tickwire_ticks_dropped_total', 'Ticks dropped by the backlog clamp', () => manager.dropped);
   g('tickwire_snapshots_skipped_total', 'Snapshots skipped for backed-up sockets', () => manager.snapshotsSkipped);
   g('tickwire_uptime_seconds', 'Process uptime', uptimeS);
   const rejected = new Counter({ name: 'tickwire_upgrades_rejected_total', help: 'WebSocket upgrades refused', labelNames: ['status'], registers: [registry] });
