@@ -84,11 +84,11 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
       tick_rate: d.cfg.tickRate,
       ticks: m.ticks,
       last_tick_ms: round3(m.lastTickMs),
-      tick_ms: { p50: round3(m.tickMs.quantile(0.5)), p99: round3(m.tickMs.quantile(0.99)), max: round3(m.tickMs.max) },
+      tick_ms: { p50: round3(m.tickMs.quantile(0.5)), p99: round3(m.tickMs.quantile(0.99)), max: round3(m.tickMs.peak) },
       ticks_overrun: m.overruns,
       ticks_dropped: m.dropped,
       snapshots_skipped: m.snapshotsSkipped,
-      input_ack_ms: { p50: round3(m.inputAckMs.quantile(0.5)), p99: round3(m.inputAckMs.quantile(0.99)), max: round3(m.inputAckMs.max) },
+      input_ack_ms: { p50: round3(m.inputAckMs.quantile(0.5)), p99: round3(m.inputAckMs.quantile(0.99)), max: round3(m.inputAckMs.peak) },
       cpu_s: cpuSeconds(),
       rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
     });

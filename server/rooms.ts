@@ -6,7 +6,7 @@
 import type { Config } from './config.ts';
 import { Room } from './room.ts';
 import { TickScheduler } from './scheduler.ts';
-import { SampleRing } from './stats.ts';
+import { SampleRing } from '../netcode/samples.ts';
 
 export const ROOM_CODE = /^[A-Z]{5}$/;
 const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ'; // no I or O: codes get read aloud and typed

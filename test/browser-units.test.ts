@@ -74,9 +74,10 @@ describe('meters', () => {
     c.sample(500, 1000);
     expect(c.rate(600)).toBe(1000);
     const s = new SampleRing(4);
-    for (const v of [9, 1, 2, 3, 4]) s.push(v);
+    for (const v of [9, 1, 2, 3, 4]) s.add(v);
     expect(s.quantile(0.95)).toBe(4);
     expect(s.mean()).toBe(2.5);
+    expect(s.peak).toBe(9); // the largest ever added, though the ring has dropped it
   });
 });
 

@@ -229,7 +229,7 @@ export class Match {
 
   /** Records the cost of one frame (netcode + scene update, ms). */
   recordWork(ms: number): void {
-    this.frameWork.push(ms);
+    this.frameWork.add(ms);
   }
 
   figures(now: number): Figures {

@@ -58,46 +58,7 @@ export class CounterRate {
   }
 }
 
-/** The last `size` samples, for percentiles and means. */
-export class SampleRing {
-  private readonly values: Float64Array;
-  private count = 0;
-  private next = 0;
-
-  constructor(size = 240) {
-    this.values = new Float64Array(size);
-  }
-
-  push(v: number): void {
-    this.values[this.next] = v;
-    this.next = (this.next + 1) % this.values.length;
-    if (this.count < this.values.length) this.count++;
-  }
-
-  get size(): number {
-    return this.count;
-  }
-
-  /** The q-quantile (0..1) of the samples held; 0 when empty. */
-  quantile(q: number): number {
-    if (this.count === 0) return 0;
-    const sorted = Array.from(this.values.subarray(0, this.count)).sort((a, b) => a - b);
-    return sorted[Math.min(this.count - 1, Math.floor(q * this.count))];
-  }
-
-  mean(): number {
-    if (this.count === 0) return 0;
-    let s = 0;
-    for (let i = 0; i < this.count; i++) s += this.values[i];
-    return s / this.count;
-  }
-
-  max(): number {
-    let m = 0;
-    for (let i = 0; i < this.count; i++) m = Math.max(m, this.values[i]);
-    return m;
-  }
-}
+export { SampleRing } from '../../../netcode/samples.ts';
 
 /** Rounds for display and JSON (a few decimals, no float noise). */
 export const round = (v: number, places = 1): number => {

@@ -73,7 +73,7 @@ export class OwnPlayer {
     const u = this.predictor.reconcile(anchor ?? { x: server.x, y: server.y }, lastSeq, now);
     if (u > 0) {
       this.correctionRate.add(now);
-      this.correctionSizes.push(u);
+      this.correctionSizes.add(u);
     }
   }
 
