@@ -10,6 +10,7 @@ import { SampleRing } from '../netcode/samples.ts';
 
 export const ROOM_CODE = /^[A-Z]{5}$/;
 const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ'; // no I or O: codes get read aloud and typed
+const PHASES = 8; // tick slots per period
 
 export interface ManagerOptions {
   config: Config;
@@ -56,8 +57,9 @@ export class RoomManager {
       if (this.rooms.size >= this.cfg.maxRooms) return null;
       room = new Room({ code, config: this.cfg, now, seed: this.opts.seed() });
       this.rooms.set(code, room);
-      // Golden-ratio phases spread any number of rooms evenly over the period.
-      const phase = ((this.created++ * 0.618034) % 1) * this.period;
+      // Rooms take the PHASES slots of the period in turn: ticks are spread out, yet the
+      // loop wakes at most PHASES times a period however many rooms there are.
+      const phase = ((this.created++ % PHASES) / PHASES) * this.period;
       this.clocks.set(room, new TickScheduler({ rate: this.cfg.tickRate, maxCatchUp: this.cfg.maxCatchUpTicks, now: now + phase }));
     }
     return room;
@@ -73,10 +75,10 @@ export class RoomManager {
   }
 
   /**
-   * Runs the room ticks that are due. Each room ticks on its own phase of the
-   * period (spread by the golden ratio), not all at once: between two rooms'
-   * ticks the event loop reads sockets and answers pings, so a message never
-   * waits behind every room's tick, and a tick's CPU load is spread out.
+   * Runs the room ticks that are due. Rooms tick in PHASES slots spread over the
+   * period, not all at once: between two slots the event loop reads sockets and
+   * answers pings, so a message never waits behind every room's tick, and a
+   * tick's CPU load is spread out.
    */
   update(now: number): number {
     let ran = 0;
