@@ -47,7 +47,12 @@ export type ClientEvent =
   | { kind: 'snapshot'; snap: SnapshotInfo }
   | { kind: 'pong'; clientTime: number; serverTime: number; now: number }
   | { kind: 'error'; code: number; reason: string }
-  | { kind: 'bad'; reason: string };
+  /**
+   * A message that could not be used. A snapshot that failed to apply still
+   * carries its events (chat, kills, round changes): the server counts them as
+   * delivered, so they are handed on here rather than lost.
+   */
+  | { kind: 'bad'; reason: string; events?: WireEvent[] };
 
 /** Most inputs held unacknowledged; beyond it the oldest are dropped (the server stopped answering). */
 export const MAX_PENDING_INPUTS = 128;
@@ -114,7 +119,7 @@ export class NetClient {
           if (r.error === DESYNC) this.stats.desyncs++;
           else this.stats.decodeErrors++;
           this.ackTick = 0; // ask for a full snapshot
-          return { kind: 'bad', reason: `snapshot ${msg.tick}: ${r.error}` };
+          return { kind: 'bad', reason: `snapshot ${msg.tick}: ${r.error}`, events: msg.events };
         }
         this.stats.snapshots++;
         this.ackTick = msg.tick;

@@ -67,6 +67,23 @@ export class Predictor<I> {
     this.errAt = now;
   }
 
+  /**
+   * A teleport (spawn, respawn, new round, resume): the authority says that after
+   * `lastSeq` you were at `pos`. Like reconcile, the still-pending inputs are
+   * replayed from there (they are on their way and will move us), but the jump
+   * is neither smoothed nor counted as a correction.
+   */
+  rebase(pos: Vec, lastSeq: number, now: number): void {
+    let drop = 0;
+    while (drop < this.pending.length && this.pending[drop].seq <= lastSeq) drop++;
+    if (drop) this.pending.splice(0, drop);
+    let p: Vec = { x: pos.x, y: pos.y };
+    for (const f of this.pending) p = this.step(p, f.input, this.dt);
+    this.pos = p;
+    this.errX = this.errY = 0;
+    this.errAt = now;
+  }
+
   /** Applies one local input at once (same seq numbering as NetClient.input). */
   apply(seq: number, input: I): void {
     this.pos = this.step(this.pos, input, this.dt);

@@ -108,4 +108,15 @@ describe('Predictor', () => {
     expect(pr.pendingCount).toBe(0);
     expect(pr.renderPosition(5)).toEqual({ x: 50, y: 60 });
   });
+
+  it('rebase jumps to a teleport target, replays the inputs still in flight, and counts no correction', () => {
+    const pr = new Predictor<number>({ dt: 1, step: (p, i) => ({ x: p.x + i, y: p.y }) });
+    pr.reset({ x: 0, y: 0 }, 0);
+    for (let seq = 1; seq <= 5; seq++) pr.apply(seq, 1);
+    pr.rebase({ x: 100, y: 50 }, 3, 10); // respawned at (100, 50) as of input 3; inputs 4 and 5 still in flight
+    expect(pr.position).toEqual({ x: 102, y: 50 });
+    expect(pr.renderPosition(10)).toEqual({ x: 102, y: 50 }); // no smoothing of a teleport
+    expect(pr.stats.corrections).toBe(0);
+    expect(pr.reconcile({ x: 101, y: 50 }, 4, 20)).toBe(0); // and the next snapshot agrees exactly
+  });
 });

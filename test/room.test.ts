@@ -204,4 +204,24 @@ describe('Room on an in-memory transport', () => {
     }
     expect(h.room.world.players).toHaveLength(0);
   });
+
+  it('a client whose snapshot fails to apply still gets its events, and asks for a full snapshot', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    h.ticks(2, [a, b]);
+    a.send(a.net.ack());
+    h.ticks(1, [b]);
+    a.net.replica.reset(); // a's baseline is gone: the next delta cannot apply
+    b.send(b.net.chat('still there?'));
+    h.ticks(1, [a, b]);
+    const bad = a.events.at(-1);
+    expect(bad?.kind).toBe('bad');
+    expect(bad?.kind === 'bad' && bad.events?.some((e) => e[0] === EV_CHAT && e[2] === 'still there?')).toBe(true);
+    expect(a.net.ackTick).toBe(0);
+    a.send(a.net.ack());
+    h.ticks(1, [a, b]);
+    const last = a.events.at(-1);
+    expect(last?.kind === 'snapshot' && a.net.stats.snapshots).toBeGreaterThan(0);
+  });
 });

@@ -12,6 +12,7 @@ import { PHASE_PLAY } from '../../sim/state.ts';
 import { radiansToAim } from '../../sim/movement.ts';
 import type { SnapshotInfo } from '../../../netcode/client.ts';
 import type { NetSimOptions } from '../../../netcode/netsim.ts';
+import type { WireEvent } from '../../../netcode/protocol.ts';
 import type { SocketState } from '../../../netcode/socket.ts';
 import type { StateInfo } from './link.ts';
 import type { Diagnosis } from './diagnose.ts';
@@ -96,6 +97,7 @@ export class Match {
           this.opts.onConnection?.(this.connection);
         },
         snapshot: (snap, now) => this.onSnapshot(snap, now),
+        events: (events, now) => this.onEvents(events, now),
         error: (_code, reason) => opts.sink.notice(`Server: ${reason}`),
         state: (state, info) => this.onState(state, info),
       },
@@ -123,13 +125,18 @@ export class Match {
    */
   private onSnapshot(snap: SnapshotInfo, now: number): void {
     if (!this.own || !this.view) return;
-    if (this.events.snapshot(snap.events, now)) {
-      this.own.expectTeleport(); // a new round moved everyone
-      for (const s of this.scores.values()) s.score = s.kills = s.deaths = 0;
-    }
+    this.onEvents(snap.events, now);
     const clock = this.session.clock;
     this.view.onSnapshot(snap.tick, now, clock.ready ? clock.serverNow(now) : null);
     this.unsettled = { snap, at: now };
+  }
+
+  /** Chat, kills, joins, round changes: from every snapshot, applied or not. */
+  private onEvents(events: WireEvent[], now: number): void {
+    if (this.events.snapshot(events, now)) {
+      this.own?.expectTeleport(); // a new round moved everyone
+      for (const s of this.scores.values()) s.score = s.kills = s.deaths = 0;
+    }
   }
 
   private settle(): void {

@@ -65,12 +65,14 @@ export class OwnPlayer {
     const wasAlive = this.alive;
     this.alive = server.hp > 0;
     if (!this.alive) return;
+    const at = anchor ?? { x: server.x, y: server.y };
     if (this.resetPending || !wasAlive) {
-      this.predictor.reset({ x: server.x, y: server.y }, now);
+      // A teleport, not an error: start from the server's position and replay what is in flight.
+      this.predictor.rebase(at, lastSeq, now);
       this.resetPending = false;
       return;
     }
-    const u = this.predictor.reconcile(anchor ?? { x: server.x, y: server.y }, lastSeq, now);
+    const u = this.predictor.reconcile(at, lastSeq, now);
     if (u > 0) {
       this.correctionRate.add(now);
       this.correctionSizes.add(u);
@@ -80,8 +82,10 @@ export class OwnPlayer {
   /** One input, just sent with `seq`: predict it, and draw its shot if the gun is ready. */
   onInput(seq: number, input: Input, canFire: boolean, now: number): void {
     this.cooldown = Math.max(0, this.cooldown - this.dt);
-    if (!this.predicting) return;
+    // Every input is recorded, even while a teleport is pending or we are dead: inputs in
+    // flight then still count when the prediction is rebased to the server's position.
     this.predictor.apply(seq, input);
+    if (!this.predicting) return;
     if (canFire && input.buttons & BTN_FIRE && this.cooldown <= 1e-9) {
       this.cooldown = FIRE_INTERVAL;
       const p = this.predictor.position;

@@ -8,6 +8,7 @@ import { ARENA_SCHEMA } from '../../sim/netschema.ts';
 import { type ClientEvent, NetClient, type SnapshotInfo } from '../../../netcode/client.ts';
 import { ServerClock } from '../../../netcode/clock.ts';
 import type { NetSimOptions } from '../../../netcode/netsim.ts';
+import type { WireEvent } from '../../../netcode/protocol.ts';
 import type { SocketState } from '../../../netcode/socket.ts';
 import { Link, type StateInfo } from './link.ts';
 import { CounterRate, RateMeter } from './metrics.ts';
@@ -17,6 +18,8 @@ type Welcome = Extract<ClientEvent, { kind: 'welcome' }>;
 export interface SessionHandlers {
   welcome: (ev: Welcome, now: number) => void;
   snapshot: (snap: SnapshotInfo, now: number) => void;
+  /** Events of a snapshot that could not be applied (they must still be shown). */
+  events: (events: WireEvent[], now: number) => void;
   /** The server said why it is about to close the socket. */
   error: (code: number, reason: string) => void;
   state: (state: SocketState, info: StateInfo) => void;
@@ -123,7 +126,9 @@ export class Session {
         h.error(ev.code, ev.reason);
         return;
       case 'bad':
-        return; // counted in net.stats; a desync already asked for a full snapshot
+        // Counted in net.stats; a failed snapshot already asked for a full one. Its events still count.
+        if (ev.events?.length) h.events(ev.events, at);
+        return;
     }
   }
 
