@@ -159,7 +159,8 @@ export class Bot {
     this.period = 1000 / tickRate;
     this.nextInputAt = now; // the first input goes out on the next timer step
     this.nextPingAt = now + this.random() * 1000;
-    if (this.ctx.chatEveryMs > 0 && this.nextChatAt === 0) this.nextChatAt = now + this.random() * this.ctx.chatEveryMs;
+    // (Re)started on every WELCOME: a resumed bot does not fire the chats it missed while away.
+    if (this.ctx.chatEveryMs > 0) this.nextChatAt = now + this.random() * this.ctx.chatEveryMs;
     if (this.ctx.churnPerS > 0) this.dropAt = now - Math.log(1 - this.random()) * (1000 / this.ctx.churnPerS);
   }
 
@@ -226,11 +227,11 @@ export class Bot {
         this.ctx.counters.inputs++;
       }
       if (now >= this.nextPingAt) {
-        this.nextPingAt += 1000;
+        this.nextPingAt = Math.max(this.nextPingAt + 1000, now); // no burst after a stall
         this.send(this.net.ping(now));
       }
       if (this.nextChatAt > 0 && now >= this.nextChatAt) {
-        this.nextChatAt += this.ctx.chatEveryMs;
+        this.nextChatAt = Math.max(this.nextChatAt + this.ctx.chatEveryMs, now); // no burst after a stall
         this.send(this.net.chat(`gg from bot${this.index} #${++this.chats}`));
         this.ctx.counters.chats++;
       }

@@ -96,6 +96,10 @@ export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string
   bounded('--rooms', o.rooms, 1, Math.min(LIMITS.maxRooms, o.bots));
   bounded('--duration', o.durationS, 1, LIMITS.maxDurationS, false);
   bounded('--ramp', o.rampPerS, 0, 100_000, false);
+  if (o.rampPerS > 0 && o.bots / o.rampPerS > LIMITS.maxDurationS) {
+    throw new Error(`--ramp ${o.rampPerS} bots/s would take ${Math.ceil(o.bots / o.rampPerS)} s to start ${o.bots} bots; `
+      + `the ramp must finish within ${LIMITS.maxDurationS} s (use --ramp >= ${Math.ceil((o.bots / LIMITS.maxDurationS) * 100) / 100}, or 0 for all at once)`);
+  }
   bounded('--workers', o.workers, 1, LIMITS.maxWorkers);
   bounded('--churn-rate', o.churnPerS, 0, 1, false);
   bounded('--chat-every', o.chatEveryS, 0.2, 3600, false);

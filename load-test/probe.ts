@@ -3,7 +3,9 @@
  * idle, pinging 10 times a second from its own room. A bot's RTT includes the time
  * its PONG waits behind hundreds of other sockets on the worker's event loop; the
  * probe's does not, so the two together tell the server's latency from the swarm's.
- * It sends no inputs (its player stands still) and adds a one-player room.
+ * It sends no inputs (its player stands still) and adds a one-player room. With each
+ * ping it acks the newest snapshot it applied (when that changed), so the server sends
+ * it deltas rather than a full snapshot every tick.
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -18,6 +20,7 @@ export class Probe {
   private ws: WebSocket | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly net = new NetClient(ARENA_SCHEMA);
+  private ackedTick = 0;
   error = '';
 
   constructor(private readonly httpBase: string, private readonly wsUrl: string, private readonly room: string) {}
@@ -39,7 +42,12 @@ export class Probe {
       ws.on('error', (err) => { this.error = err.message; });
       ws.on('close', (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; });
       this.timer = setInterval(() => {
-        if (ws.readyState === WebSocket.OPEN && this.net.playerId) ws.send(this.net.ping(performance.now()));
+        if (ws.readyState !== WebSocket.OPEN || !this.net.playerId) return;
+        ws.send(this.net.ping(performance.now()));
+        if (this.net.ackTick !== this.ackedTick) { // at most one ACK per interval, only when there is news
+          this.ackedTick = this.net.ackTick;
+          ws.send(this.net.ack());
+        }
       }, EVERY_MS);
     } catch (err) {
       this.error = (err as Error).message;

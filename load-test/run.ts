@@ -10,6 +10,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { Counters } from './counters.ts';
 import { busyRooms, fetchHealthz, HealthPoller, httpBase } from './healthz.ts';
 import { renderHtml } from './html.ts';
 import { LIMITS, type LoadTestOptions, resolveOptions, roomCode } from './options.ts';
@@ -76,38 +77,44 @@ export async function runLoadTest(
     }
   };
 
-  await swarm.start();
-  poller.start();
-  let busy = false;
-  const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    second().finally(() => { busy = false; });
-  }, 1000);
   let window: Pick<ReportInput, 'h0' | 'h1' | 'start' | 'end' | 'probeRtt'>;
+  let final: Counters | undefined;
   try {
-    await swarm.grow(o.bots, o.rampPerS);
-    await probe?.start();
-    await sleep(1000);
-    const h0 = await fetchHealthz(base);
-    const start = await swarm.mark();
-    probe?.take();
-    inWindow = true;
-    live.push(start.counters.live);
-    await sleep(o.durationS * 1000);
-    const end = await swarm.mark();
-    const probeRtt = probe?.take();
-    inWindow = false;
-    live.push(end.counters.live);
-    const h1 = await fetchHealthz(base);
-    window = { h0, h1, start, end, probeRtt };
+    await swarm.start();
+    poller.start();
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      second().finally(() => { busy = false; });
+    }, 1000);
+    try {
+      await swarm.grow(o.bots, o.rampPerS);
+      await probe?.start();
+      await sleep(1000);
+      const h0 = await fetchHealthz(base);
+      const start = await swarm.mark();
+      probe?.take();
+      inWindow = true;
+      live.push(start.counters.live);
+      await sleep(o.durationS * 1000);
+      const end = await swarm.mark();
+      const probeRtt = probe?.take();
+      inWindow = false;
+      live.push(end.counters.live);
+      const h1 = await fetchHealthz(base);
+      window = { h0, h1, start, end, probeRtt };
+    } finally {
+      clearInterval(timer);
+      poller.stop();
+      probe?.stop();
+    }
+    if (probe?.error) log(`rtt probe: ${probe.error}`);
+    final = await swarm.stop();
   } finally {
-    clearInterval(timer);
-    poller.stop();
-    probe?.stop();
+    // Any throw above (start, ramp, /healthz, mark): stop the workers anyway, never leak live bots.
+    if (final === undefined) await swarm.stop().catch(() => {});
   }
-  if (probe?.error) log(`rtt probe: ${probe.error}`);
-  const final = await swarm.stop();
   if (swarm.crashes.length) throw new Error(`bot worker crashed: ${swarm.crashes.join('; ')}`);
   const report = buildReport({
     scenario: o.scenario, url: o.url, requested: o.bots, workers: o.workers, ...window, final,

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLoopback, roomCode } from '../load-test/options.ts';
+import { checkLoopback, LIMITS, parseCli, resolveOptions, roomCode } from '../load-test/options.ts';
 import { runLoadTest } from '../load-test/run.ts';
 import { loadConfig } from '../server/config.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
@@ -42,6 +42,14 @@ describe('load test', () => {
     expect(() => checkLoopback('ws://10.0.0.1/ws')).toThrow(/only targets loopback/);
     expect(checkLoopback('ws://[::1]:8080/ws').port).toBe('8080');
     expect([roomCode(0), roomCode(1), roomCode(27), roomCode(17575)]).toEqual(['LTAAA', 'LTAAB', 'LTABB', 'LTZZZ']);
+  });
+
+  it('refuses a ramp slower than the duration cap', () => {
+    const url = 'ws://127.0.0.1:8080/ws';
+    expect(() => parseCli(['--url', url, '--bots', '10000', '--ramp', '0.001'])).toThrow(/ramp must finish within 3600 s/);
+    expect(() => resolveOptions({ url, bots: LIMITS.maxBots, rampPerS: LIMITS.maxBots / LIMITS.maxDurationS * 0.99 })).toThrow(/--ramp/);
+    expect(resolveOptions({ url, bots: LIMITS.maxBots, rampPerS: LIMITS.maxBots / LIMITS.maxDurationS }).rampPerS).toBeGreaterThan(0);
+    expect(resolveOptions({ url, bots: LIMITS.maxBots, rampPerS: 0 }).rampPerS).toBe(0);
   });
 
   it('50 bots in 4 rooms: all connect, no desyncs, snapshots at the tick rate, full report', async () => {
