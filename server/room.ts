@@ -11,11 +11,12 @@ import {
 import { decodeClient, encodeServer } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
-  CLOSE_REPLACED, CLOSE_ROOM_FULL, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE, EV_NOTICE,
-  EV_NPC_DOWN, EV_RESUME, EV_ROUND_END, EV_ROUND_START, PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG,
+  CLOSE_REPLACED, CLOSE_ROOM_FULL, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE,
+  EV_RESUME, PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG,
   S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
+import { toWire } from './events.ts';
 import { Member } from './member.ts';
 import { SnapshotFanout } from './fanout.ts';
 import type { Link } from './transport.ts';
@@ -294,14 +295,5 @@ export class Room {
 
 function movePlayerTo(world: World, id: number, x: number, y: number): World {
   return { ...world, players: world.players.map((p) => (p.id === id ? { ...p, x, y } : p)) };
-}
-
-function toWire(e: World['events'][number]): WireEvent {
-  switch (e.kind) {
-    case 'kill': return [EV_KILL, e.killer, e.victim];
-    case 'npc_down': return [EV_NPC_DOWN, e.killer, e.npc];
-    case 'round_end': return [EV_ROUND_END, e.winner, e.round];
-    case 'round_start': return [EV_ROUND_START, e.round];
-  }
 }
 
