@@ -12,9 +12,13 @@ const MAX_LINES = 40;
 export class ChatPanel {
   private readonly log = byId('chat-log');
   private readonly input = byId<HTMLInputElement>('chat-input');
+  /** Removes this panel's listeners: the elements outlive it (index.html), the next match adds its own. */
+  private readonly listeners = new AbortController();
 
   constructor(send: (text: string) => void, onFocusChange: (typing: boolean) => void) {
+    const signal = this.listeners.signal;
     this.input.maxLength = LIMITS.maxChatLength;
+    this.input.value = '';
     this.input.addEventListener('keydown', (e) => {
       e.stopPropagation(); // typing is not game input
       if (e.key === 'Enter') {
@@ -26,9 +30,17 @@ export class ChatPanel {
       } else if (e.key === 'Escape') {
         this.input.blur();
       }
-    });
-    this.input.addEventListener('focus', () => onFocusChange(true));
-    this.input.addEventListener('blur', () => onFocusChange(false));
+    }, { signal });
+    this.input.addEventListener('focus', () => onFocusChange(true), { signal });
+    this.input.addEventListener('blur', () => onFocusChange(false), { signal });
+  }
+
+  /** Detaches from the page's chat box and empties it (the match is over). */
+  destroy(): void {
+    this.listeners.abort();
+    this.input.blur();
+    this.input.value = '';
+    this.clear();
   }
 
   focus(): void {

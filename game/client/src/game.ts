@@ -9,7 +9,7 @@ import { diagnoseRefusal } from './diagnose.ts';
 import { ChatPanel } from './chat.ts';
 import { Controls } from './controls.ts';
 import { type DebugHooks, exposeDebug } from './debug.ts';
-import { byId, cssColor, show } from './dom.ts';
+import { byId, cssColor } from './dom.ts';
 import { Hud } from './hud.ts';
 import { Match } from './match.ts';
 import { NetGraph } from './netgraph.ts';
@@ -40,17 +40,22 @@ export class Game {
   private ws: WebSocket | null = null;
   private destroyed = false;
   private readonly onOnline: () => void;
+  private readonly hud: Hud;
+  private readonly status: StatusPill;
+  private readonly netgraph: NetGraph;
+  private readonly chat: ChatPanel;
+  private readonly touch: TouchControls;
 
   constructor(opts: GameOptions) {
-    const hud = new Hud();
-    const status = new StatusPill(() => this.match.session.connect(opts.clock()));
+    const hud = this.hud = new Hud();
+    const status = this.status = new StatusPill(() => this.match.session.connect(opts.clock()));
     // The browser says the network is back: do not wait for the next backoff step.
     this.onOnline = () => {
       const s = this.match.session;
       if (s.state === 'offline' || s.state === 'reconnecting') s.connect(opts.clock());
     };
     window.addEventListener('online', this.onOnline);
-    const netgraph = new NetGraph();
+    const netgraph = this.netgraph = new NetGraph();
     let chat: ChatPanel | null = null;
     hud.setRoom(opts.code, opts.shareLink);
     this.match = new Match({
@@ -74,16 +79,15 @@ export class Game {
         roundStarted: (round, now) => hud.roundStarted(round, now),
       },
     });
-    chat = new ChatPanel(
+    chat = this.chat = new ChatPanel(
       (text) => this.match.session.send(this.match.session.net.chat(text), opts.clock()),
       (typing) => { if (typing) this.controls.release(); },
     );
-    chat.clear();
     this.controls = new Controls(byId('game'), {
       toggleNetgraph: () => netgraph.toggle(),
       focusChat: () => chat?.focus(),
     });
-    const touch = new TouchControls();
+    const touch = this.touch = new TouchControls();
     const match = this.match;
     const hooks: DebugHooks = {
       dropSocket: () => {
@@ -99,7 +103,11 @@ export class Game {
       status.show(match.connection, match.session.live ? `${Math.round(match.session.clock.rtt)} ms` : '');
       const world = match.lastOut?.world;
       const ownHp = world?.players.find((p) => p.id === match.me)?.hp;
-      hud.update(now, world?.round ?? null, match.scores, match.me, match.session.net.roster, ownHp === 0);
+      // Scores and roster only change when a message arrives (welcome, snapshot): its bytes stamp the board.
+      const net = match.session.net;
+      hud.update(now, world?.round ?? null, match.scores, match.me, net.roster, ownHp === 0,
+        // Scores and roster change only when a snapshot is applied or a welcome arrives.
+        net.serverTick * 64 + net.roster.size);
       netgraph.update(now, () => match.figures(now));
     };
     const started = startPhaser({ match, controls: this.controls, touch, clock: opts.clock, name: (id) => match.events.name(id),
@@ -121,7 +129,12 @@ export class Game {
     this.match.close();
     window.removeEventListener('online', this.onOnline);
     this.controls.destroy();
+    // The overlays' elements belong to index.html and are reused by the next match: let go of them.
+    this.chat.destroy();
+    this.status.destroy();
+    this.touch.destroy();
+    this.netgraph.destroy();
+    this.hud.destroy();
     this.phaser.destroy(true);
-    show(byId('hud'), false);
   }
 }

@@ -31,12 +31,36 @@ export class Hud {
   private readonly chip = byId('room-chip');
   private readonly feedUntil: number[] = [];
   private boardKey = '';
+  /** The `boardStamp` and player id the scoreboard was last checked for. */
+  private boardStamp: number | null = null;
+  private boardMe = -1;
   private roundKey = '';
   private bannerKey = '';
   private startBanner: { round: number; until: number } | null = null;
 
   constructor() {
+    this.clear(); // the elements (index.html) outlive a match: no lines or scores from the last one
     show(this.root, true);
+  }
+
+  /** The match is over: empty and hide the overlay. */
+  destroy(): void {
+    this.clear();
+    show(this.root, false);
+  }
+
+  private clear(): void {
+    this.round.textContent = '';
+    show(this.banner, false);
+    this.banner.replaceChildren();
+    this.board.replaceChildren();
+    this.feed.replaceChildren();
+    this.chip.replaceChildren();
+    this.feedUntil.length = 0;
+    this.boardKey = this.roundKey = this.bannerKey = '';
+    this.boardStamp = null;
+    this.boardMe = -1;
+    this.startBanner = null;
   }
 
   /** Room code and a button that copies the share link. */
@@ -47,7 +71,13 @@ export class Hud {
     copy.addEventListener('click', () => {
       copy.blur(); // Space fires; it must not press this button again
       const done = () => { copy.textContent = 'Copied!'; };
-      navigator.clipboard?.writeText(link).then(done, () => window.prompt('Copy this link:', link));
+      const ask = () => { window.prompt('Copy this link:', link); };
+      // No clipboard API on insecure origins (http://192.168.x.x:8080): let the player copy it by hand.
+      if (!navigator.clipboard) {
+        ask();
+        return;
+      }
+      navigator.clipboard.writeText(link).then(done, ask);
     });
     copy.style.marginLeft = '8px';
     copy.style.padding = '1px 8px';
@@ -72,17 +102,25 @@ export class Hud {
     while (this.feedUntil.length > this.feed.childElementCount) this.feedUntil.shift();
   }
 
-  /** `scores`: the last known score of each player id (far players drop out of our view, not off the board). */
+  /**
+   * `scores`: the last known score of each player id (far players drop out of our view, not off the board).
+   * `boardStamp` changes whenever `scores` or `roster` may have (they are updated in place): the
+   * scoreboard is only rebuilt then, not every frame.
+   */
   update(
     now: number, round: RoundView | null, scores: ReadonlyMap<number, Score>, me: number, roster: ReadonlyMap<number, Member>,
-    dead: boolean,
+    dead: boolean, boardStamp: number,
   ): void {
     while (this.feedUntil.length && this.feedUntil[0] <= now) {
       this.feedUntil.shift();
       this.feed.firstElementChild?.remove();
     }
     this.updateRound(now, round, roster, dead);
-    this.updateBoard(scores, me, roster);
+    if (boardStamp !== this.boardStamp || me !== this.boardMe) {
+      this.boardStamp = boardStamp;
+      this.boardMe = me;
+      this.updateBoard(scores, me, roster);
+    }
   }
 
   private updateRound(now: number, round: RoundView | null, roster: ReadonlyMap<number, Member>, dead: boolean): void {

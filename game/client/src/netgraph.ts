@@ -50,6 +50,22 @@ export class NetGraph {
   private shownAt = -Infinity;
   visible = false;
 
+  /** The element (index.html) outlives a match: start hidden and empty, as `visible` says. */
+  constructor() {
+    this.reset();
+  }
+
+  destroy(): void {
+    this.reset();
+  }
+
+  private reset(): void {
+    this.visible = false;
+    this.shownAt = -Infinity;
+    show(this.el, false);
+    this.el.textContent = '';
+  }
+
   toggle(): void {
     this.visible = !this.visible;
     show(this.el, this.visible);

@@ -51,10 +51,19 @@ export function closeMessage(code: number, reason: string): string {
 export class StatusPill {
   private readonly el = byId('status');
   private key = '';
+  private readonly listeners = new AbortController();
 
   /** `retry` runs when the player clicks the pill while offline. */
   constructor(retry: () => void) {
-    this.el.addEventListener('click', () => { if (this.el.classList.contains('offline')) retry(); });
+    this.el.addEventListener('click', () => { if (this.el.classList.contains('offline')) retry(); }, { signal: this.listeners.signal });
+  }
+
+  /** Stops retrying this match's session: the pill (index.html) is reused by the next match. */
+  destroy(): void {
+    this.listeners.abort();
+    this.el.className = 'status connecting';
+    this.el.textContent = 'Connecting…';
+    this.key = '';
   }
 
   show(info: ConnInfo, extra = ''): void {

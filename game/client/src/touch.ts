@@ -25,23 +25,41 @@ export class TouchControls {
   private fireHeld = false;
   /** The last aim direction (radians), kept when the sticks are released. */
   private lastAim: number | null = null;
+  /** Removes this match's listeners: the elements (index.html) are reused by the next match. */
+  private readonly listeners = new AbortController();
   active = false;
 
   constructor() {
+    const signal = this.listeners.signal;
     const stick = (name: string): Stick => {
       const base = this.root.querySelector<HTMLElement>(`[data-stick="${name}"]`)!;
       return { base, knob: base.querySelector<HTMLElement>('.knob')!, touch: null, dx: 0, dy: 0 };
     };
     this.move = stick('move');
     this.aimStick = stick('aim');
-    for (const s of [this.move, this.aimStick]) this.bindStick(s);
+    for (const s of [this.move, this.aimStick]) this.bindStick(s, signal);
     const fire = this.root.querySelector<HTMLButtonElement>('.fire')!;
-    fire.addEventListener('pointerdown', (e) => { e.preventDefault(); this.fireHeld = true; fire.classList.add('down'); });
+    fire.classList.remove('down');
+    fire.addEventListener('pointerdown', (e) => { e.preventDefault(); this.fireHeld = true; fire.classList.add('down'); }, { signal });
     const up = () => { this.fireHeld = false; fire.classList.remove('down'); };
-    fire.addEventListener('pointerup', up);
-    fire.addEventListener('pointercancel', up);
-    if (matchMedia('(pointer: coarse)').matches) this.enable();
-    else window.addEventListener('touchstart', () => this.enable(), { once: true, passive: true });
+    fire.addEventListener('pointerup', up, { signal });
+    fire.addEventListener('pointercancel', up, { signal });
+    // An earlier match may already have seen a touch (the class outlives it).
+    if (matchMedia('(pointer: coarse)').matches || document.body.classList.contains('touch-device')) this.enable();
+    else window.addEventListener('touchstart', () => this.enable(), { once: true, passive: true, signal });
+  }
+
+  /** Removes the listeners and recentres the sticks; the page keeps the touch-device look. */
+  destroy(): void {
+    this.listeners.abort();
+    this.active = false;
+    this.fireHeld = false;
+    for (const s of [this.move, this.aimStick]) {
+      if (s.touch !== null && s.base.hasPointerCapture(s.touch)) s.base.releasePointerCapture(s.touch);
+      s.touch = null;
+      s.dx = s.dy = 0;
+      s.knob.style.transform = '';
+    }
   }
 
   private enable(): void {
@@ -51,7 +69,7 @@ export class TouchControls {
     document.getElementById('chat-input')?.setAttribute('placeholder', 'Tap to chat');
   }
 
-  private bindStick(s: Stick): void {
+  private bindStick(s: Stick, signal: AbortSignal): void {
     const update = (e: PointerEvent) => {
       const r = s.base.getBoundingClientRect();
       const half = r.width / 2;
@@ -68,16 +86,16 @@ export class TouchControls {
       s.touch = e.pointerId;
       s.base.setPointerCapture(e.pointerId);
       update(e);
-    });
-    s.base.addEventListener('pointermove', (e) => { if (e.pointerId === s.touch) update(e); });
+    }, { signal });
+    s.base.addEventListener('pointermove', (e) => { if (e.pointerId === s.touch) update(e); }, { signal });
     const end = (e: PointerEvent) => {
       if (e.pointerId !== s.touch) return;
       s.touch = null;
       s.dx = s.dy = 0;
       s.knob.style.transform = '';
     };
-    s.base.addEventListener('pointerup', end);
-    s.base.addEventListener('pointercancel', end);
+    s.base.addEventListener('pointerup', end, { signal });
+    s.base.addEventListener('pointercancel', end, { signal });
   }
 
   /** Movement buttons from the left stick (8-way, like keys). */
