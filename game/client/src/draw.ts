@@ -56,6 +56,8 @@ export function makeDroneTextures(scene: Phaser.Scene): void {
 
 export class Painter {
   private readonly labels = new Map<number, Phaser.GameObjects.Text>();
+  /** What each label was last built from. */
+  private readonly labelKeys = new Map<number, { name: string; own: boolean }>();
   private readonly seen = new Set<number>();
   private readonly drones: Phaser.GameObjects.Image[] = [];
   /** Scale of name labels: 1 / camera zoom, so names stay the same size on screen. */
@@ -109,6 +111,7 @@ export class Painter {
       if (this.seen.has(id)) continue;
       t.destroy();
       this.labels.delete(id);
+      this.labelKeys.delete(id);
     }
     return ownAt;
   }
@@ -162,13 +165,23 @@ export class Painter {
   private label(id: number, own: boolean): Phaser.GameObjects.Text {
     this.seen.add(id);
     let t = this.labels.get(id);
-    const text = own ? `${this.name(id)} (you)` : this.name(id);
+    const name = this.name(id);
+    // The label text is only rebuilt when the name (or whose it is) changed, not every frame.
+    const key = this.labelKeys.get(id);
+    if (t && key && key.name === name && key.own === own) return t;
+    const text = own ? `${name} (you)` : name;
     if (!t) {
       t = this.scene.add.text(0, 0, text, LABEL_STYLE).setOrigin(0.5, 1).setDepth(10);
       if (own) t.setColor('#ffd33d');
       this.labels.set(id, t);
     } else if (t.text !== text) {
       t.setText(text);
+    }
+    if (key) {
+      key.name = name;
+      key.own = own;
+    } else {
+      this.labelKeys.set(id, { name, own });
     }
     return t;
   }

@@ -26,7 +26,7 @@ export class Events {
   name(id: number): string {
     const n = this.net().roster.get(id)?.name;
     if (n !== undefined) {
-      this.names.set(id, n);
+      if (this.names.get(id) !== n) this.names.set(id, n); // called per player per frame: write only on change
       return n;
     }
     return this.names.get(id) ?? `Player ${id}`;

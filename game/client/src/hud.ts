@@ -22,6 +22,8 @@ export interface Member {
 const FEED_MS = 6000; // a kill feed line stays this long
 const START_BANNER_MS = 2000;
 
+const BOARD_EVERY_MS = 250; // scoreboard refresh at most 4 times a second
+
 export class Hud {
   private readonly root = byId('hud');
   private readonly round = byId('round');
@@ -33,6 +35,7 @@ export class Hud {
   private boardKey = '';
   /** The `boardStamp` and player id the scoreboard was last checked for. */
   private boardStamp: number | null = null;
+  private boardAt = -Infinity; // ms, last rebuild
   private boardMe = -1;
   private roundKey = '';
   private bannerKey = '';
@@ -59,6 +62,7 @@ export class Hud {
     this.feedUntil.length = 0;
     this.boardKey = this.roundKey = this.bannerKey = '';
     this.boardStamp = null;
+    this.boardAt = -Infinity;
     this.boardMe = -1;
     this.startBanner = null;
   }
@@ -116,9 +120,13 @@ export class Hud {
       this.feed.firstElementChild?.remove();
     }
     this.updateRound(now, round, roster, dead);
-    if (boardStamp !== this.boardStamp || me !== this.boardMe) {
+    // A scoreboard needs no more than a few refreshes a second; rebuilding it on each snapshot
+    // was the largest DOM cost of a frame.
+    const due = me !== this.boardMe || (boardStamp !== this.boardStamp && now - this.boardAt >= BOARD_EVERY_MS);
+    if (due) {
       this.boardStamp = boardStamp;
       this.boardMe = me;
+      this.boardAt = now;
       this.updateBoard(scores, me, roster);
     }
   }

@@ -24,7 +24,7 @@ import { OwnPlayer, type LocalShot } from './own.ts';
 import { Session } from './session.ts';
 import { InputPacer } from './pacer.ts';
 import { closeMessage, describe, type ConnInfo } from './status.ts';
-import { RemoteView, type WorldView } from './view.ts';
+import { type PlayerState, RemoteView, type WorldView } from './view.ts';
 
 export interface Intent {
   buttons: number;
@@ -58,6 +58,8 @@ export interface MatchOptions {
   onConnection?: (info: ConnInfo) => void;
 }
 
+const NO_SHOTS: readonly LocalShot[] = [];
+
 export class Match {
   readonly session: Session;
   own: OwnPlayer | null = null;
@@ -68,12 +70,14 @@ export class Match {
   readonly events: Events;
   /** The last frame handed to the scene (tests and the console read positions from it). */
   lastOut: FrameOut | null = null;
+  private readonly out: FrameOut = { world: null, me: 0, ownPos: null, ownAim: 0, localShots: [] };
   private readonly pacer = new InputPacer();
   private lastFrameAt: number | null = null;
   private aim = 0; // 16-bit
   private lastWorld: WorldView | null = null;
   private failedAttempts = 0;
   private unsettled: { snap: SnapshotInfo; at: number } | null = null;
+  private readonly scratch: PlayerState = { id: 0, x: 0, y: 0, hp: 0, score: 0, kills: 0, deaths: 0 };
   private ended = false;
 
   constructor(private readonly opts: MatchOptions) {
@@ -144,12 +148,18 @@ export class Match {
     if (!u || !this.own || !this.view) return;
     this.unsettled = null;
     let mine: { x: number; y: number; hp: number } | undefined;
-    for (const e of this.view.entities(u.snap.tick).values()) {
-      if (e.typeName !== 'player') continue;
-      const o = e.obj;
-      this.scores.set(e.id, { score: o.score, kills: o.kills, deaths: o.deaths });
-      if (e.id === this.me) mine = { x: o.x, y: o.y, hp: o.hp };
-    }
+    const me = this.me;
+    this.view.eachPlayer(u.snap.tick, this.scratch, (o) => {
+      const s = this.scores.get(o.id);
+      if (s) {
+        s.score = o.score;
+        s.kills = o.kills;
+        s.deaths = o.deaths;
+      } else {
+        this.scores.set(o.id, { score: o.score, kills: o.kills, deaths: o.deaths });
+      }
+      if (o.id === me) mine = { x: o.x, y: o.y, hp: o.hp };
+    });
     this.own.onSnapshot(mine, u.snap.own, u.snap.lastSeq, u.at);
   }
 
@@ -207,14 +217,15 @@ export class Match {
     this.lastWorld = world;
     this.sendInputs(now, dtMs, intent.buttons, world);
     const own = this.own;
-    this.lastOut = {
-      world,
-      me: this.me,
-      ownPos: own?.renderPosition(now) ?? null,
-      ownAim: (this.aim / 65536) * Math.PI * 2,
-      localShots: own?.liveShots(now) ?? [],
-    };
-    return this.lastOut;
+    // One FrameOut, refilled each frame (only the newest is read).
+    const out = this.out;
+    out.world = world;
+    out.me = this.me;
+    out.ownPos = own?.renderPosition(now) ?? null;
+    out.ownAim = (this.aim / 65536) * Math.PI * 2;
+    out.localShots = own?.liveShots(now) ?? NO_SHOTS;
+    this.lastOut = out;
+    return out;
   }
 
   private sendInputs(now: number, dtMs: number, buttons: number, world: WorldView | null): void {

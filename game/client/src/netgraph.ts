@@ -76,6 +76,7 @@ export class NetGraph {
   update(now: number, figures: () => Figures): void {
     if (!this.visible || now - this.shownAt < 200) return;
     this.shownAt = now;
-    this.el.textContent = formatFigures(figures());
+    const text = formatFigures(figures());
+    if (text !== this.el.textContent) this.el.textContent = text;
   }
 }

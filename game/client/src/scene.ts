@@ -28,6 +28,7 @@ export interface SceneDeps {
 export class ArenaScene extends Phaser.Scene {
   private painter!: Painter;
   private lastFocus = { x: ARENA_W / 2, y: ARENA_H / 2 };
+  private readonly pointerWorld = new Phaser.Math.Vector2();
 
   constructor(private readonly deps: SceneDeps) {
     super('arena');
@@ -72,7 +73,7 @@ export class ArenaScene extends Phaser.Scene {
       if (touch.fire()) buttons |= 16;
     }
     if (aim === null && controls.pointer) {
-      const world = cam.getWorldPoint(controls.pointer.x, controls.pointer.y);
+      const world = cam.getWorldPoint(controls.pointer.x, controls.pointer.y, this.pointerWorld);
       aim = Math.atan2(world.y - this.lastFocus.y, world.x - this.lastFocus.x);
     }
     const out = match.frame(t0, { buttons, aim });

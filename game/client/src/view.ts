@@ -4,12 +4,16 @@
  * delay), plus the round state from the newest frame. The local player is
  * drawn from prediction instead (see own.ts); this module only marks it.
  *
- * Frames are dequantized once per tick and cached: a frame is read by many
- * render frames (60 fps against 30 Hz snapshots).
+ * Interpolation reads the quantized frames directly (ids ascending, so the two
+ * frames are merged by walking them side by side) and dequantizes only the
+ * fields it draws: no per-snapshot entity objects, no maps. The view objects
+ * are pooled and refilled every frame (only the newest WorldView is ever read).
  */
 import { aimToRadians } from '../../sim/movement.ts';
-import { ROUND_ID, T_NPC, T_PLAYER, T_ROUND, T_SHOT } from '../../sim/netschema.ts';
-import type { ReplicaEntity, Replica } from '../../../netcode/replica.ts';
+import { ARENA_SCHEMA, ROUND_ID, T_NPC, T_PLAYER, T_ROUND, T_SHOT } from '../../sim/netschema.ts';
+import type { Frame } from '../../../netcode/frame.ts';
+import type { Replica } from '../../../netcode/replica.ts';
+import { KIND_ANGLE, KIND_FIXED, type CompiledType } from '../../../netcode/schema.ts';
 import { Interpolator, lerp, lerpAngle } from '../../../netcode/interpolate.ts';
 
 export interface PlayerView {
@@ -58,13 +62,72 @@ export interface WorldView {
   shots: ShotView[];
 }
 
-type EntityMap = Map<number, ReplicaEntity>;
+/** A player's fields as the server sent them (for scores and reconciliation). */
+export interface PlayerState {
+  id: number;
+  x: number;
+  y: number;
+  hp: number;
+  score: number;
+  kills: number;
+  deaths: number;
+}
+
+/** Reads one field of one entity, dequantized exactly as Schema.dequantize does. */
+interface Field {
+  (values: Int32Array, row: number): number;
+}
+
+const STRIDE = ARENA_SCHEMA.stride;
+
+function field(type: number, name: string): Field {
+  const t: CompiledType = ARENA_SCHEMA.types[type];
+  const i = t.names.indexOf(name);
+  if (i < 0) throw new Error(`view: no field ${t.name}.${name}`);
+  const k = t.kind[i];
+  const scale = t.scale[i];
+  const min = t.min[i];
+  if (k === KIND_FIXED) return (v, row) => v[row * STRIDE + i] / scale + min;
+  if (k === KIND_ANGLE) return (v, row) => v[row * STRIDE + i] / scale;
+  return (v, row) => v[row * STRIDE + i];
+}
+
+const P = {
+  x: field(T_PLAYER, 'x'), y: field(T_PLAYER, 'y'), aim: field(T_PLAYER, 'aim'), hp: field(T_PLAYER, 'hp'),
+  shield: field(T_PLAYER, 'shield'), score: field(T_PLAYER, 'score'), kills: field(T_PLAYER, 'kills'), deaths: field(T_PLAYER, 'deaths'),
+};
+const N = { x: field(T_NPC, 'x'), y: field(T_NPC, 'y'), hp: field(T_NPC, 'hp') };
+const S = {
+  x1: field(T_SHOT, 'x1'), y1: field(T_SHOT, 'y1'), x2: field(T_SHOT, 'x2'), y2: field(T_SHOT, 'y2'),
+  owner: field(T_SHOT, 'owner'), hit: field(T_SHOT, 'hit'),
+};
+const R = { number: field(T_ROUND, 'number'), phase: field(T_ROUND, 'phase'), time: field(T_ROUND, 'time'), winner: field(T_ROUND, 'winner') };
+
+/** Row of `id` in a frame (ids ascending), or -1. */
+function rowOf(f: Frame, id: number): number {
+  let lo = 0;
+  let hi = f.count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = f.ids[mid];
+    if (m === id) return mid;
+    if (m < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
 
 export class RemoteView {
   readonly interp: Interpolator;
   /** Applied snapshot ticks still held by the replica, ascending. */
   readonly ticks: number[] = [];
-  private readonly cache = new Map<number, EntityMap>();
+  /** Frames by tick (null: not held when first asked), a few kept: a frame is read by many render frames. */
+  private readonly cache = new Map<number, Frame | null>();
+  private readonly world: WorldView = { tick: 0, renderTick: 0, extrapolating: false, round: null, players: [], npcs: [], shots: [] };
+  private readonly playerPool: PlayerView[] = [];
+  private readonly npcPool: NpcView[] = [];
+  private readonly shotPool: ShotView[] = [];
+  private readonly roundView: RoundView = { number: 0, phase: 0, time: 0, winner: 0 };
 
   constructor(private readonly replica: Replica, tickRate: number) {
     this.interp = new Interpolator({ period: 1000 / tickRate });
@@ -84,7 +147,10 @@ export class RemoteView {
     if (serverNow !== null) this.interp.onSnapshot(tick, now, serverNow);
   }
 
-  /** The world at render time. `serverNow` null (clock not ready): the newest frame as is. */
+  /**
+   * The world at render time. `serverNow` null (clock not ready): the newest frame as is.
+   * The returned view (and its entries) is reused by the next call.
+   */
   build(serverNow: number | null): WorldView | null {
     const newest = this.ticks[this.ticks.length - 1];
     if (newest === undefined) return null;
@@ -95,65 +161,161 @@ export class RemoteView {
     let extrapolating = false;
     if (serverNow !== null) {
       renderTick = this.interp.renderTick(serverNow);
-      const b = this.interp.bracket(renderTick, this.ticks);
-      if (b) ({ from, to, alpha, extrapolating } = b);
+      const br = this.interp.bracket(renderTick, this.ticks);
+      if (br) ({ from, to, alpha, extrapolating } = br);
     }
-    const a = this.entities(from);
-    const b = this.entities(to);
-    const view: WorldView = { tick: newest, renderTick, extrapolating, round: null, players: [], npcs: [], shots: [] };
-    const latest = this.entities(newest).get(ROUND_ID);
-    if (latest && latest.type === T_ROUND) {
-      const r = latest.obj;
-      view.round = { number: r.number, phase: r.phase, time: r.time, winner: r.winner };
+    const a = this.frame(from);
+    const b = this.frame(to);
+    const view = this.world;
+    view.tick = newest;
+    view.renderTick = renderTick;
+    view.extrapolating = extrapolating;
+    view.round = null;
+    view.players.length = 0;
+    view.npcs.length = 0;
+    view.shots.length = 0;
+    const latest = this.frame(newest);
+    const lr = latest ? rowOf(latest, ROUND_ID) : -1;
+    if (latest && lr >= 0 && latest.types[lr] === T_ROUND) {
+      const r = this.roundView;
+      const v = latest.values;
+      r.number = R.number(v, lr);
+      r.phase = R.phase(v, lr);
+      r.time = R.time(v, lr);
+      r.winner = R.winner(v, lr);
+      view.round = r;
     }
-    for (const [id, eb] of b) {
-      const ea = a.get(id);
+    const na = a ? a.count : 0;
+    const nb = b ? b.count : 0;
+    // Entities of the newer frame, in its order; the older frame's row of the same id found by walking along.
+    let i = 0;
+    for (let j = 0; j < nb; j++) {
+      const id = (b as Frame).ids[j];
+      while (i < na && (a as Frame).ids[i] < id) i++;
+      const ia = i < na && (a as Frame).ids[i] === id ? i : -1;
       // An entity only in the newer frame appears half way; one only in the older (below) leaves half way.
-      if (!ea && alpha < 0.5 && from !== to) continue;
-      this.add(view, ea ?? eb, eb, ea ? alpha : 0, id);
+      if (ia < 0 && alpha < 0.5 && from !== to) continue;
+      if (ia >= 0) this.add(view, a as Frame, ia, b as Frame, j, alpha, id);
+      else this.add(view, b as Frame, j, b as Frame, j, 0, id);
     }
-    if (alpha < 0.5) for (const [id, ea] of a) if (!b.has(id)) this.add(view, ea, ea, 0, id);
+    if (alpha < 0.5) {
+      let j = 0;
+      for (let k = 0; k < na; k++) {
+        const id = (a as Frame).ids[k];
+        while (j < nb && (b as Frame).ids[j] < id) j++;
+        if (j < nb && (b as Frame).ids[j] === id) continue;
+        this.add(view, a as Frame, k, a as Frame, k, 0, id);
+      }
+    }
     return view;
   }
 
-  private add(view: WorldView, ea: ReplicaEntity, eb: ReplicaEntity, t: number, id: number): void {
-    const p = ea.obj;
-    const q = eb.obj;
-    switch (eb.type) {
+  /** Blends row ra of frame fa (older) into row rb of fb (newer) by t; the newer row's type decides. */
+  private add(view: WorldView, fa: Frame, ra: number, fb: Frame, rb: number, t: number, id: number): void {
+    const type = fb.types[rb];
+    // Same id, another type (cannot happen: ids are never reused): nothing to blend from.
+    if (fa.types[ra] !== type) {
+      fa = fb;
+      ra = rb;
+    }
+    const p = fa.values;
+    const q = fb.values;
+    switch (type) {
       case T_PLAYER: {
+        const px = P.x(p, ra);
+        const py = P.y(p, ra);
+        const qx = P.x(q, rb);
+        const qy = P.y(q, rb);
         // A jump of more than a few ticks of running is a respawn: do not slide across the map.
-        const far = Math.abs(q.x - p.x) + Math.abs(q.y - p.y) > 120;
+        const far = Math.abs(qx - px) + Math.abs(qy - py) > 120;
         const k = far ? (t < 0.5 ? 0 : 1) : t;
-        view.players.push({
-          id, x: lerp(p.x, q.x, k), y: lerp(p.y, q.y, k), aim: lerpAngle(aimToRadians(p.aim), aimToRadians(q.aim), k),
-          hp: q.hp, shield: q.shield === 1, score: q.score, kills: q.kills, deaths: q.deaths,
-        });
+        const n = view.players.length;
+        let o = this.playerPool[n];
+        if (!o) {
+          o = { id: 0, x: 0, y: 0, aim: 0, hp: 0, shield: false, score: 0, kills: 0, deaths: 0 };
+          this.playerPool.push(o);
+        }
+        o.id = id;
+        o.x = lerp(px, qx, k);
+        o.y = lerp(py, qy, k);
+        o.aim = lerpAngle(aimToRadians(P.aim(p, ra)), aimToRadians(P.aim(q, rb)), k);
+        o.hp = P.hp(q, rb);
+        o.shield = P.shield(q, rb) === 1;
+        o.score = P.score(q, rb);
+        o.kills = P.kills(q, rb);
+        o.deaths = P.deaths(q, rb);
+        view.players.push(o);
         return;
       }
       case T_NPC: {
-        const far = Math.abs(q.x - p.x) + Math.abs(q.y - p.y) > 60;
+        const px = N.x(p, ra);
+        const py = N.y(p, ra);
+        const qx = N.x(q, rb);
+        const qy = N.y(q, rb);
+        const far = Math.abs(qx - px) + Math.abs(qy - py) > 60;
         const k = far ? (t < 0.5 ? 0 : 1) : t;
-        view.npcs.push({ id, x: lerp(p.x, q.x, k), y: lerp(p.y, q.y, k), hp: q.hp });
+        const n = view.npcs.length;
+        let o = this.npcPool[n];
+        if (!o) {
+          o = { id: 0, x: 0, y: 0, hp: 0 };
+          this.npcPool.push(o);
+        }
+        o.id = id;
+        o.x = lerp(px, qx, k);
+        o.y = lerp(py, qy, k);
+        o.hp = N.hp(q, rb);
+        view.npcs.push(o);
         return;
       }
-      case T_SHOT:
-        view.shots.push({ id, x1: q.x1, y1: q.y1, x2: q.x2, y2: q.y2, owner: q.owner, hit: q.hit });
+      case T_SHOT: {
+        const n = view.shots.length;
+        let o = this.shotPool[n];
+        if (!o) {
+          o = { id: 0, x1: 0, y1: 0, x2: 0, y2: 0, owner: 0, hit: 0 };
+          this.shotPool.push(o);
+        }
+        o.id = id;
+        o.x1 = S.x1(q, rb);
+        o.y1 = S.y1(q, rb);
+        o.x2 = S.x2(q, rb);
+        o.y2 = S.y2(q, rb);
+        o.owner = S.owner(q, rb);
+        o.hit = S.hit(q, rb);
+        view.shots.push(o);
         return;
+      }
     }
   }
 
-  /** Dequantized entities of a held tick, by id (cached; a few ticks kept). */
-  entities(tick: number): EntityMap {
-    let m = this.cache.get(tick);
-    if (m) return m;
-    m = new Map();
-    const frame = this.replica.frame(tick);
-    if (frame) for (const e of this.replica.entities(frame)) m.set(e.id, e);
-    this.cache.set(tick, m);
+  /** Calls `f` with each player of a held tick, as sent (`out` is reused between calls). */
+  eachPlayer(tick: number, out: PlayerState, f: (p: PlayerState) => void): void {
+    const fr = this.frame(tick);
+    if (!fr) return;
+    const v = fr.values;
+    for (let r = 0; r < fr.count; r++) {
+      if (fr.types[r] !== T_PLAYER) continue;
+      out.id = fr.ids[r];
+      out.x = P.x(v, r);
+      out.y = P.y(v, r);
+      out.hp = P.hp(v, r);
+      out.score = P.score(v, r);
+      out.kills = P.kills(v, r);
+      out.deaths = P.deaths(v, r);
+      f(out);
+    }
+  }
+
+  /** The frame of a held tick (cached, a few ticks kept: it stays readable after the replica lets it go). */
+  private frame(tick: number): Frame | null {
+    const c = this.cache.get(tick);
+    if (c !== undefined) return c;
+    const f = this.replica.frame(tick) ?? null;
+    this.cache.set(tick, f);
     if (this.cache.size > 6) {
-      const oldest = Math.min(...this.cache.keys());
+      let oldest = Infinity;
+      for (const k of this.cache.keys()) if (k < oldest) oldest = k;
       this.cache.delete(oldest);
     }
-    return m;
+    return f;
   }
 }
