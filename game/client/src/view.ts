@@ -10,10 +10,10 @@
  * are pooled and refilled every frame (only the newest WorldView is ever read).
  */
 import { aimToRadians } from '../../sim/movement.ts';
-import { ARENA_SCHEMA, ROUND_ID, T_NPC, T_PLAYER, T_ROUND, T_SHOT } from '../../sim/netschema.ts';
-import type { Frame } from '../../../netcode/frame.ts';
+import { ROUND_ID, T_NPC, T_PLAYER, T_ROUND, T_SHOT } from '../../sim/netschema.ts';
+import { N, P, R, S } from './frames.ts';
+import { type Frame, findIndex as rowOf } from '../../../netcode/frame.ts';
 import type { Replica } from '../../../netcode/replica.ts';
-import { KIND_ANGLE, KIND_FIXED, type CompiledType } from '../../../netcode/schema.ts';
 import { Interpolator, lerp, lerpAngle } from '../../../netcode/interpolate.ts';
 
 export interface PlayerView {
@@ -74,49 +74,6 @@ export interface PlayerState {
 }
 
 /** Reads one field of one entity, dequantized exactly as Schema.dequantize does. */
-interface Field {
-  (values: Int32Array, row: number): number;
-}
-
-const STRIDE = ARENA_SCHEMA.stride;
-
-function field(type: number, name: string): Field {
-  const t: CompiledType = ARENA_SCHEMA.types[type];
-  const i = t.names.indexOf(name);
-  if (i < 0) throw new Error(`view: no field ${t.name}.${name}`);
-  const k = t.kind[i];
-  const scale = t.scale[i];
-  const min = t.min[i];
-  if (k === KIND_FIXED) return (v, row) => v[row * STRIDE + i] / scale + min;
-  if (k === KIND_ANGLE) return (v, row) => v[row * STRIDE + i] / scale;
-  return (v, row) => v[row * STRIDE + i];
-}
-
-const P = {
-  x: field(T_PLAYER, 'x'), y: field(T_PLAYER, 'y'), aim: field(T_PLAYER, 'aim'), hp: field(T_PLAYER, 'hp'),
-  shield: field(T_PLAYER, 'shield'), score: field(T_PLAYER, 'score'), kills: field(T_PLAYER, 'kills'), deaths: field(T_PLAYER, 'deaths'),
-};
-const N = { x: field(T_NPC, 'x'), y: field(T_NPC, 'y'), hp: field(T_NPC, 'hp') };
-const S = {
-  x1: field(T_SHOT, 'x1'), y1: field(T_SHOT, 'y1'), x2: field(T_SHOT, 'x2'), y2: field(T_SHOT, 'y2'),
-  owner: field(T_SHOT, 'owner'), hit: field(T_SHOT, 'hit'),
-};
-const R = { number: field(T_ROUND, 'number'), phase: field(T_ROUND, 'phase'), time: field(T_ROUND, 'time'), winner: field(T_ROUND, 'winner') };
-
-/** Row of `id` in a frame (ids ascending), or -1. */
-function rowOf(f: Frame, id: number): number {
-  let lo = 0;
-  let hi = f.count - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const m = f.ids[mid];
-    if (m === id) return mid;
-    if (m < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 export class RemoteView {
   readonly interp: Interpolator;
   /** Applied snapshot ticks still held by the replica, ascending. */
