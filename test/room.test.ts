@@ -1,6 +1,6 @@
 import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
-import { BTN_RIGHT, PLAYER_SPEED } from '../game/sim/index.ts';
+import { BTN_FIRE, BTN_RIGHT, PLAYER_MAX_HP, PLAYER_SPEED, SHOT_DAMAGE } from '../game/sim/index.ts';
 import { encodeClient } from '../netcode/codec.ts';
 import {
   C_HELLO, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_REPLACED, CLOSE_ROOM_FULL,
@@ -223,5 +223,39 @@ describe('Room on an in-memory transport', () => {
     h.ticks(1, [a, b]);
     const last = a.events.at(-1);
     expect(last?.kind === 'snapshot' && a.net.stats.snapshots).toBeGreaterThan(0);
+  });
+
+  it('judges a shot where the shooter saw its target (lag compensation by viewTick), within MAX_REWIND', () => {
+    const setup = () => {
+      const h = new Harness({ npcCount: 0 });
+      const a = h.player('Ada');
+      const b = h.player('Bob');
+      h.ticks(2, [a, b]);
+      const place = (id: number, x: number, y: number) => {
+        h.room.world = { ...h.room.world, players: h.room.world.players.map((p) => (p.id === id ? { ...p, x, y } : p)) };
+      };
+      place(a.net.playerId, 200, 400);
+      place(b.net.playerId, 500, 400); // in A's line of fire (aim 0 = +x) …
+      h.ticks(1, [a, b]);
+      const seenAt = h.room.tick;
+      place(b.net.playerId, 500, 700); // … then out of it before A's shot arrives
+      h.ticks(3, [a, b]);
+      const hpOfB = () => h.room.world.players.find((p) => p.id === b.net.playerId)?.hp;
+      const fire = (viewTick: number) => {
+        a.send(a.net.input({ buttons: BTN_FIRE, aim: 0 }, viewTick, h.now).bytes);
+        h.ticks(1, [a, b]);
+      };
+      return { h, seenAt, hpOfB, fire };
+    };
+    const hit = setup();
+    hit.fire(hit.seenAt); // A was looking at the tick where B stood in the line
+    expect(hit.hpOfB()).toBe(PLAYER_MAX_HP - SHOT_DAMAGE);
+    const miss = setup();
+    miss.fire(miss.h.room.tick); // judged at the present: B is gone
+    expect(miss.hpOfB()).toBe(PLAYER_MAX_HP);
+    const tooOld = setup();
+    tooOld.h.ticks(tooOld.h.cfg.tickRate); // a second later, the tick A claims is beyond MAX_REWIND
+    tooOld.fire(tooOld.seenAt);
+    expect(tooOld.hpOfB()).toBe(PLAYER_MAX_HP);
   });
 });
