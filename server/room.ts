@@ -5,7 +5,7 @@
  * it on virtual time with in-memory links.
  */
 import {
-  addPlayer, createWorld, findPlayer, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
+  addPlayer, createWorld, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
   step, type World,
 } from '../game/sim/index.ts';
 import { decodeClient, encodeServer } from '../netcode/codec.ts';
@@ -239,9 +239,9 @@ export class Room {
     if (this.connectedCount === 0) return;
     const inputs = new Map<number, Input[]>();
     let world = this.world;
-    for (const m of this.members.values()) {
-      const p = m.playerId ? findPlayer(world, m.playerId) : undefined;
-      if (!p) continue;
+    for (const p of this.world.players) {
+      const m = this.byPlayer.get(p.id);
+      if (!m) continue;
       const plan = m.inputs.plan(p, world.round.number * 65536 + p.deaths, m.link !== null && p.hp > 0, this.dt);
       for (const at of m.inputs.appliedAt) this.appliedAt.push(at);
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
