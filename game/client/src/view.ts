@@ -74,6 +74,16 @@ export interface PlayerState {
 }
 
 /** Reads one field of one entity, dequantized exactly as Schema.dequantize does. */
+/**
+ * Interpolation factor between two positions: `t`, unless they are more than
+ * `jump` u apart (a respawn, not a few ticks of running), which switches at
+ * half way instead of sliding across the map.
+ */
+function blend(px: number, py: number, qx: number, qy: number, t: number, jump: number): number {
+  if (Math.abs(qx - px) + Math.abs(qy - py) <= jump) return t;
+  return t < 0.5 ? 0 : 1;
+}
+
 export class RemoteView {
   readonly interp: Interpolator;
   /** Applied snapshot ticks still held by the replica, ascending. */
@@ -183,9 +193,7 @@ export class RemoteView {
         const py = P.y(p, ra);
         const qx = P.x(q, rb);
         const qy = P.y(q, rb);
-        // A jump of more than a few ticks of running is a respawn: do not slide across the map.
-        const far = Math.abs(qx - px) + Math.abs(qy - py) > 120;
-        const k = far ? (t < 0.5 ? 0 : 1) : t;
+        const k = blend(px, py, qx, qy, t, 120);
         const n = view.players.length;
         let o = this.playerPool[n];
         if (!o) {
@@ -209,8 +217,7 @@ export class RemoteView {
         const py = N.y(p, ra);
         const qx = N.x(q, rb);
         const qy = N.y(q, rb);
-        const far = Math.abs(qx - px) + Math.abs(qy - py) > 60;
-        const k = far ? (t < 0.5 ? 0 : 1) : t;
+        const k = blend(px, py, qx, qy, t, 60);
         const n = view.npcs.length;
         let o = this.npcPool[n];
         if (!o) {
