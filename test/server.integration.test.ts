@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BTN_DOWN, BTN_RIGHT } from '../game/sim/index.ts';
+import { BTN_DOWN, BTN_LEFT, BTN_RIGHT, BTN_UP, boxHitsWall, PLAYER_RADIUS } from '../game/sim/index.ts';
 import { loadConfig } from '../server/config.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
 import { issueToken } from '../server/tokens.ts';
@@ -25,11 +25,14 @@ describe('real uWebSockets.js server on loopback', () => {
     await a.until(() => a.net.playerId && b.net.playerId && a.entity(b.net.playerId) && b.entity(a.net.playerId), 5000, 'mutual sight');
     const aStart = b.entity(a.net.playerId) as Record<string, number>;
     const bStart = a.entity(b.net.playerId) as Record<string, number>;
+    // Spawns are random per room, so each walks the first way that has 40 u of open floor.
+    const aWay = openWay(aStart);
+    const bWay = openWay(bStart);
     // Each sends one input per tick, as a client does, driven by the snapshots it receives.
-    a.ws.on('message', () => a.send(a.net.input({ buttons: BTN_RIGHT, aim: 0 }, a.net.serverTick, 0).bytes));
-    b.ws.on('message', () => b.send(b.net.input({ buttons: BTN_DOWN, aim: 0 }, b.net.serverTick, 0).bytes));
-    await b.until(() => (b.entity(a.net.playerId)?.x ?? 0) > aStart.x + 20, 5000, 'B sees A move right');
-    await a.until(() => (a.entity(b.net.playerId)?.y ?? 0) > bStart.y + 20, 5000, 'A sees B move down');
+    a.ws.on('message', () => a.send(a.net.input({ buttons: aWay.button, aim: 0 }, a.net.serverTick, 0).bytes));
+    b.ws.on('message', () => b.send(b.net.input({ buttons: bWay.button, aim: 0 }, b.net.serverTick, 0).bytes));
+    await b.until(() => travelled(b.entity(a.net.playerId), aStart, aWay) > 20, 5000, `B sees A move ${aWay.name}`);
+    await a.until(() => travelled(a.entity(b.net.playerId), bStart, bWay) > 20, 5000, `A sees B move ${bWay.name}`);
     expect(a.net.stats.desyncs + b.net.stats.desyncs).toBe(0);
     expect([...a.net.roster.values()].map((r) => r.name).sort()).toEqual(['Ada', 'Bob']);
     const rooms = (await (await fetch(`${base}/api/rooms`)).json()) as { rooms: { code: string; players: number }[] };
@@ -102,6 +105,29 @@ describe('real uWebSockets.js server on loopback', () => {
     expect(text).toMatch(/tickwire_upgrades_rejected_total\{status="401"\} [1-9]/);
   });
 });
+
+interface Way { name: string; button: number; dx: number; dy: number }
+const WAYS: Way[] = [
+  { name: 'right', button: BTN_RIGHT, dx: 1, dy: 0 },
+  { name: 'down', button: BTN_DOWN, dx: 0, dy: 1 },
+  { name: 'left', button: BTN_LEFT, dx: -1, dy: 0 },
+  { name: 'up', button: BTN_UP, dx: 0, dy: -1 },
+];
+
+/** The first direction in which a player at `p` can walk 40 u without touching a wall. */
+function openWay(p: Record<string, number>): Way {
+  const way = WAYS.find((w) => {
+    for (let d = 1; d <= 40; d++) if (boxHitsWall(p.x + w.dx * d, p.y + w.dy * d, PLAYER_RADIUS)) return false;
+    return true;
+  });
+  if (!way) throw new Error(`no open direction from (${p.x}, ${p.y})`);
+  return way;
+}
+
+/** How far `now` has moved from `start` along `way`. */
+function travelled(now: Record<string, number> | undefined, start: Record<string, number>, way: Way): number {
+  return now ? (now.x - start.x) * way.dx + (now.y - start.y) * way.dy : 0;
+}
 
 describe('native binding check', () => {
   it('refuses to start on the uWS fallback shim (UWS_USE_FALLBACK=1)', async () => {
