@@ -7,7 +7,8 @@
  * Inputs: each call to `input()` makes the next sequence number and an INPUT
  * message carrying it plus up to `redundancy - 1` earlier unacknowledged inputs,
  * so one lost or late message costs nothing. Inputs the server has applied
- * (SNAPSHOT.lastSeq) leave the pending buffer, which is bounded.
+ * (the seat fields of our own entity, see SeatSpec in schema.ts) leave the
+ * pending buffer, which is bounded.
  */
 import type { Input } from '../game/sim/state.ts';
 import { decodeServer, encodeClient } from './codec.ts';
@@ -16,7 +17,7 @@ import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, type InputFrame, LIMITS,
   PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
-import { DESYNC, Replica } from './replica.ts';
+import { BASELINE_GONE, DESYNC, Replica } from './replica.ts';
 import type { Schema } from './schema.ts';
 
 export interface SnapshotInfo {
@@ -24,7 +25,7 @@ export interface SnapshotInfo {
   frame: Frame;
   /** Last input seq of ours the server applied. */
   lastSeq: number;
-  /** Our authoritative position at lastSeq when the server is guessing ahead (see protocol.ts). */
+  /** Our authoritative position at lastSeq when the server is guessing ahead (the seat's anchor fields). */
   own?: { x: number; y: number };
   events: WireEvent[];
 }
@@ -33,6 +34,8 @@ export interface ClientStats {
   snapshots: number;
   desyncs: number;
   decodeErrors: number;
+  /** Snapshots that could not apply while a full one was awaited (after a desync): expected, not errors. */
+  awaitingFull: number;
   bytesIn: number;
   bytesOut: number;
 }
@@ -70,9 +73,9 @@ export class NetClient {
   lastSeqAcked = 0;
   private nextSeq = 1;
   readonly pending: (InputFrame & { sentAt: number })[] = [];
-  readonly stats: ClientStats = { snapshots: 0, desyncs: 0, decodeErrors: 0, bytesIn: 0, bytesOut: 0 };
+  readonly stats: ClientStats = { snapshots: 0, desyncs: 0, decodeErrors: 0, awaitingFull: 0, bytesIn: 0, bytesOut: 0 };
 
-  constructor(schema: Schema, private readonly redundancy = LIMITS.maxInputsPerMessage) {
+  constructor(private readonly schema: Schema, private readonly redundancy = LIMITS.maxInputsPerMessage) {
     this.replica = new Replica(schema);
   }
 
@@ -116,7 +119,9 @@ export class NetClient {
         const r = this.replica.apply(msg.baseTick, msg.tick, msg.body, msg.checksum);
         for (const e of msg.events) this.applyEvent(e);
         if (!r.ok) {
-          if (r.error === DESYNC) this.stats.desyncs++;
+          // After a failure we lack the baseline of the room's shared snapshots until a full one comes.
+          if (this.ackTick === 0 && r.error === BASELINE_GONE) this.stats.awaitingFull++;
+          else if (r.error === DESYNC) this.stats.desyncs++;
           else this.stats.decodeErrors++;
           this.ackTick = 0; // ask for a full snapshot
           return { kind: 'bad', reason: `snapshot ${msg.tick}: ${r.error}`, events: msg.events };
@@ -124,16 +129,47 @@ export class NetClient {
         this.stats.snapshots++;
         this.ackTick = msg.tick;
         this.serverTick = msg.tick;
-        this.lastSeqAcked = msg.lastSeq;
-        while (this.pending.length && this.pending[0].seq <= msg.lastSeq) this.pending.shift();
-        const snap: SnapshotInfo = { tick: msg.tick, frame: r.frame, lastSeq: msg.lastSeq, events: msg.events };
-        if (msg.own) snap.own = msg.own;
+        const snap: SnapshotInfo = { tick: msg.tick, frame: r.frame, lastSeq: this.lastSeqAcked, events: msg.events };
+        this.readSeat(r.frame, snap);
+        this.lastSeqAcked = snap.lastSeq;
+        while (this.pending.length && this.pending[0].seq <= snap.lastSeq) this.pending.shift();
         return { kind: 'snapshot', snap };
       }
       case S_PONG:
         return { kind: 'pong', clientTime: msg.clientTime, serverTime: msg.serverTime, now };
       case S_ERROR:
         return { kind: 'error', code: msg.code, reason: msg.reason };
+    }
+  }
+
+  /**
+   * Reads our own entity's seat fields into `snap`: the last input seq applied is
+   * the one at or below our newest seq sent that matches (seq - tick) mod 2^bits;
+   * the anchor, when not 0, is where our reconciliation starts.
+   */
+  private readSeat(frame: Frame, snap: SnapshotInfo): void {
+    const seat = this.schema.seat;
+    if (!seat || this.playerId === 0) return;
+    const { ids, types, values } = frame;
+    let lo = 0;
+    let hi = frame.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ids[mid] < this.playerId) lo = mid + 1;
+      else hi = mid;
+    }
+    if (frame.count === 0 || ids[lo] !== this.playerId || types[lo] !== seat.type) return;
+    const t = this.schema.types[seat.type];
+    const at = lo * this.schema.stride;
+    const newest = this.nextSeq - 1;
+    const behind = (((newest - frame.tick - values[at + seat.seq]) % seat.seqMod) + seat.seqMod) % seat.seqMod;
+    snap.lastSeq = Math.max(0, newest - behind);
+    const ax = values[at + seat.anchorX] / t.scale[seat.anchorX] + t.min[seat.anchorX];
+    const ay = values[at + seat.anchorY] / t.scale[seat.anchorY] + t.min[seat.anchorY];
+    if (ax !== 0 || ay !== 0) {
+      const x = values[at + t.xField] / t.scale[t.xField] + t.min[t.xField];
+      const y = values[at + t.yField] / t.scale[t.yField] + t.min[t.yField];
+      snap.own = { x: x + ax, y: y + ay };
     }
   }
 

@@ -6,9 +6,9 @@
  * the server's logic is well-formed; the server closes the sender with
  * CLOSE_BAD_MESSAGE and the reason when it is not.
  *
- * SNAPSHOT is framed by hand (`frameSnapshot`) so the per-client header (tick,
- * baseline, lastSeq) can be written around a body and events encoded once per
- * room tick and shared by every client with the same baseline and view.
+ * SNAPSHOT is framed by hand (`frameSnapshot`) around a body and events encoded
+ * once per room tick, so a private copy (another baseline) costs one small copy
+ * and the room's shared copy is built once for all its clients.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
@@ -17,9 +17,6 @@ import {
   S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { cleanText } from './text.ts';
-
-/** Own-position fixed point: the game's 1/8 u grid (positions there are exact multiples). */
-const POS_SCALE = 8;
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
@@ -109,7 +106,7 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
         msg.lastSeq,
       ]);
     case S_SNAPSHOT:
-      return frameSnapshot(msg.tick, msg.baseTick, msg.lastSeq, msg.checksum, msg.body, encodeEvents(msg.events), msg.own);
+      return frameSnapshot(msg.tick, msg.baseTick, msg.checksum, msg.body, encodeEvents(msg.events));
     case S_PONG: return encoder.encode([S_PONG, msg.clientTime, msg.serverTime]);
     case S_ERROR: return encoder.encode([S_ERROR, msg.code, msg.reason]);
   }
@@ -159,15 +156,12 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
       };
     }
     case S_SNAPSHOT: {
-      const [, tick, baseTick, lastSeq, checksum, body, events, ownX, ownY] = a;
-      const hasOwn = a.length === 9;
-      if ((a.length !== 7 && !hasOwn) || (hasOwn && (!isUint(ownX, 1 << 24) || !isUint(ownY, 1 << 24))) || !isUint(tick, LIMITS.maxTick) || !isUint(baseTick, LIMITS.maxTick) || !isUint(lastSeq, LIMITS.maxSeq)
-        || !isUint(checksum, 0xffffffff) || !(body instanceof Uint8Array) || !Array.isArray(events) || !events.every(isEvent)) {
+      const [, tick, baseTick, checksum, body, events] = a;
+      if (a.length !== 6 || !isUint(tick, LIMITS.maxTick) || !isUint(baseTick, LIMITS.maxTick) || !isUint(checksum, 0xffffffff)
+        || !(body instanceof Uint8Array) || !Array.isArray(events) || !events.every(isEvent)) {
         return fail('bad SNAPSHOT');
       }
-      const msg: ServerMessage = { type: S_SNAPSHOT, tick, baseTick, lastSeq, checksum, body, events: events as WireEvent[] };
-      if (hasOwn) msg.own = { x: (ownX as number) / POS_SCALE, y: (ownY as number) / POS_SCALE };
-      return { ok: true, msg };
+      return { ok: true, msg: { type: S_SNAPSHOT, tick, baseTick, checksum, body, events: events as WireEvent[] } };
     }
     case S_PONG:
       if (a.length !== 3 || !isFiniteNum(a[1]) || !isFiniteNum(a[2])) return fail('bad PONG');
@@ -189,24 +183,19 @@ export function encodeEvents(events: readonly WireEvent[]): Uint8Array {
 
 /**
  * SNAPSHOT framed by hand around a shared body and pre-encoded events:
- * fixarray(7 or 9) 17 uint(tick) uint(base) uint(lastSeq) uint(checksum) bin(body) events [uint(ownX) uint(ownY)].
+ * fixarray(6) 17 uint(tick) uint(base) uint(checksum) bin(body) events.
  * Returns a fresh array of the exact size (uWS may keep a reference until the write completes).
  */
-export function frameSnapshot(
-  tick: number, baseTick: number, lastSeq: number, checksum: number, body: Uint8Array, events: Uint8Array,
-  own?: { x: number; y: number },
-): Uint8Array {
+export function frameSnapshot(tick: number, baseTick: number, checksum: number, body: Uint8Array, events: Uint8Array): Uint8Array {
   const n = body.byteLength;
-  const size = 2 + uintSize(tick) + uintSize(baseTick) + uintSize(lastSeq) + uintSize(checksum)
-    + (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + n + events.byteLength
-    + (own ? uintSize(Math.round(own.x * POS_SCALE)) + uintSize(Math.round(own.y * POS_SCALE)) : 0);
+  const size = 2 + uintSize(tick) + uintSize(baseTick) + uintSize(checksum) + (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + n
+    + events.byteLength;
   const b = new Uint8Array(size); // exact: written once, handed to the socket as is
   let o = 0;
-  b[o++] = own ? 0x99 : 0x97;
+  b[o++] = 0x96;
   b[o++] = S_SNAPSHOT;
   o = writeUint(b, o, tick);
   o = writeUint(b, o, baseTick);
-  o = writeUint(b, o, lastSeq);
   o = writeUint(b, o, checksum);
   if (n < 0x100) { b[o++] = 0xc4; b[o++] = n; }
   else if (n < 0x10000) { b[o++] = 0xc5; b[o++] = n >>> 8; b[o++] = n & 0xff; }
@@ -214,11 +203,6 @@ export function frameSnapshot(
   b.set(body, o);
   o += n;
   b.set(events, o);
-  o += events.byteLength;
-  if (own) {
-    o = writeUint(b, o, Math.round(own.x * POS_SCALE));
-    o = writeUint(b, o, Math.round(own.y * POS_SCALE));
-  }
   return b;
 }
 

@@ -19,14 +19,16 @@
  *   WELCOME   [16, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq]
  *             roster = [[id, name, connected 0|1], …]; lastSeq = last input seq of this seat
  *             applied (a resumed client numbers its inputs on from lastSeq + 1)
- *   SNAPSHOT  [17, tick, baseTick, lastSeq, checksum, body, events, ownX?, ownY?]
+ *   SNAPSHOT  [17, tick, baseTick, checksum, body, events]
  *             body = delta against baseTick (0 = full), bit-packed (netcode/delta.ts);
- *             lastSeq = last input seq of this client applied; checksum = uint32 of the state
- *             the client holds after applying; events = [[EV_*, …], …] since the previous
- *             snapshot this client received (nothing is dropped when a snapshot is skipped);
- *             ownX/ownY (1/8 u grid units), present only while the server is repeating this
- *             client's last input for lack of new ones: the client's own position as of lastSeq,
- *             which its reconciliation must start from (see server/inputs.ts)
+ *             checksum = uint32 of the state the client holds after applying; events =
+ *             [[EV_*, …], …] since the previous snapshot this client received (nothing is
+ *             dropped when a snapshot is skipped). Nothing in it is private to one client, so
+ *             the server publishes one copy to every client of a room that holds the previous
+ *             tick: the last input seq applied and the position the client's reconciliation
+ *             starts from travel in the client's own entity (the schema's `seat` fields, see
+ *             netcode/schema.ts). A client that holds another baseline (a skipped or resumed
+ *             one, or one that asked for a full snapshot) is sent its own copy, against its ack.
  *   PONG      [18, clientTime, serverTime]
  *   ERROR     [21, closeCode, reason]            sent just before the server closes the socket
  *
@@ -34,7 +36,7 @@
  * per client per tick: events and chat ride on the snapshot.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export const C_HELLO = 1;
 export const C_INPUT = 2;
@@ -110,8 +112,7 @@ export type ServerMessage =
       roster: RosterEntry[]; resumed: boolean; lastSeq: number;
     }
   | {
-      type: typeof S_SNAPSHOT; tick: number; baseTick: number; lastSeq: number; checksum: number; body: Uint8Array;
-      events: WireEvent[]; own?: { x: number; y: number };
+      type: typeof S_SNAPSHOT; tick: number; baseTick: number; checksum: number; body: Uint8Array; events: WireEvent[];
     }
   | { type: typeof S_PONG; clientTime: number; serverTime: number }
   | { type: typeof S_ERROR; code: number; reason: string };

@@ -2,9 +2,10 @@
  * The client side of snapshots (browser and bots): applies bodies against the
  * frames it holds and keeps the result by tick.
  *
- * Why keep several frames: the server deltas against the last tick this client
- * ACKED, which may be older than the newest tick applied (acks in flight, lost
- * or late). So every applied frame stays available as a baseline until it
+ * Why keep several frames: the room's shared snapshot is a delta against the
+ * previous tick, but a private one (after a skip or a resume) is against the last
+ * tick this client ACKED, which may be older than the newest tick applied (acks
+ * in flight). So every applied frame stays available as a baseline until it
  * leaves the ring. Ack a tick only after `apply` returned ok for it.
  *
  * Invariant: every stored frame passed the decoder's validation and matched the
@@ -20,6 +21,8 @@ export type ApplyResult = { ok: true; frame: Frame } | { ok: false; error: strin
 
 /** What `apply` reports on a checksum mismatch: ask the server for a full snapshot. */
 export const DESYNC = 'desync';
+/** What `apply` reports when the body's baseline is not held. */
+export const BASELINE_GONE = 'baseline gone';
 
 export interface ReplicaEntity {
   id: number;
@@ -49,7 +52,7 @@ export class Replica {
     let base: Frame | null = null;
     if (baseTick !== 0) {
       base = this.frames.get(baseTick) ?? null;
-      if (!base) return { ok: false, error: 'baseline gone' };
+      if (!base) return { ok: false, error: BASELINE_GONE };
     }
     if (!(body instanceof Uint8Array)) return { ok: false, error: 'body is not bytes' };
     const r = decodeDelta(this.schema, base, body, tick);

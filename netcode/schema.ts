@@ -12,7 +12,7 @@
  * Invariant: quantize(dequantize(q)) === q for every valid q.
  *
  * Defining a bad table is a programmer error and throws at startup; nothing
- * here throws on game values (NaN becomes 0, out-of-range values clamp).
+ * here throws on game values (NaN counts as 0, out-of-range values clamp).
  */
 
 export type FieldSpec =
@@ -27,6 +27,36 @@ export interface TypeSpec {
   /** Position fields for interest management (fixed or uint); a type without them is always in view. */
   x?: string;
   y?: string;
+  /** Marks the type of the clients' own entities (at most one type; needs x and y). See SeatSpec. */
+  seat?: SeatSpec;
+}
+
+/**
+ * The fields through which a client learns what the server did with its inputs,
+ * carried in its own entity (id = its player id) so that a snapshot holds nothing
+ * private and one copy can go to the whole room:
+ * - `seq`, an angle field of 2^bits steps (so its deltas wrap): the last input seq
+ *   the server applied, as (seq - tick) mod 2^bits. One input a tick leaves it
+ *   unchanged, so it costs nothing in a delta; the client picks the seq at or
+ *   below its newest one sent that matches (netcode/client.ts).
+ * - `anchorX`/`anchorY`, fixed fields: where the client's reconciliation starts
+ *   (its position as of that seq) minus the entity's position; 0 unless the
+ *   server moved the player ahead on guessed inputs (server/inputs.ts).
+ */
+export interface SeatSpec {
+  seq: string;
+  anchorX: string;
+  anchorY: string;
+}
+
+/** A SeatSpec compiled to field indexes. */
+export interface CompiledSeat {
+  readonly type: number;
+  readonly seq: number;
+  /** Modulus of the seq field: 2^bits. */
+  readonly seqMod: number;
+  readonly anchorX: number;
+  readonly anchorY: number;
 }
 
 export const KIND_FIXED = 0;
@@ -68,6 +98,8 @@ export interface Schema {
   readonly stride: number;
   /** Bits of a type index on the wire. */
   readonly typeBits: number;
+  /** The clients' own entity type and its seat fields, if the schema has one. */
+  readonly seat: CompiledSeat | null;
   typeIndex(name: string): number;
   /** Writes the type's fields of `obj` (real units) as quantized ints at out[offset..]. */
   quantize(typeIndex: number, obj: object, out: Int32Array, offset: number): void;
@@ -155,6 +187,7 @@ export function defineSchema(specs: readonly TypeSpec[]): Schema {
   if (byName.size !== types.length) throw new Error('schema: duplicate type name');
   const stride = Math.max(...types.map((t) => t.fieldCount));
   const typeBits = bitsFor(types.length - 1);
+  const seat = compileSeat(specs, types);
 
   function quantize(typeIndex: number, obj: object, out: Int32Array, offset: number): void {
     const t = types[typeIndex];
@@ -171,9 +204,10 @@ export function defineSchema(specs: readonly TypeSpec[]): Schema {
         if (q < 0) q += m;
         else if (!(q >= 0)) q = 0; // NaN
       } else {
-        q = Math.round(k === KIND_FIXED ? (Number(raw) - t.min[i]) * t.scale[i] : Number(raw));
-        if (!(q >= 0))
-          q = 0; // negatives and NaN
+        let v = Number(raw);
+        if (Number.isNaN(v)) v = 0; // NaN, e.g. a field the object lacks: the value 0 (q 0 unless min < 0)
+        q = Math.round(k === KIND_FIXED ? (v - t.min[i]) * t.scale[i] : v);
+        if (!(q >= 0)) q = 0;
         else if (q > t.maxQ[i]) q = t.maxQ[i];
       }
       out[offset + i] = q;
@@ -196,6 +230,7 @@ export function defineSchema(specs: readonly TypeSpec[]): Schema {
     types,
     stride,
     typeBits,
+    seat,
     quantize,
     dequantize,
     typeIndex(name: string): number {
@@ -206,5 +241,29 @@ export function defineSchema(specs: readonly TypeSpec[]): Schema {
     inRange(typeIndex: number, field: number, q: number): boolean {
       return Number.isInteger(q) && q >= 0 && q <= types[typeIndex].maxQ[field];
     },
+  };
+}
+
+function compileSeat(specs: readonly TypeSpec[], types: readonly CompiledType[]): CompiledSeat | null {
+  const withSeat = specs.filter((s) => s.seat);
+  if (withSeat.length === 0) return null;
+  if (withSeat.length > 1) throw new Error('schema: only one type may carry the seat fields');
+  const spec = withSeat[0];
+  const t = types[specs.indexOf(spec)];
+  const field = (name: string, kind: number, what: string): number => {
+    const i = t.names.indexOf(name);
+    if (i < 0 || t.kind[i] !== kind) throw new Error(`schema: ${t.name}: seat field ${name} must be ${what}`);
+    return i;
+  };
+  const seat = spec.seat as SeatSpec;
+  const seq = field(seat.seq, KIND_ANGLE, 'an angle field');
+  if (t.scale[seq] !== 1) throw new Error(`schema: ${t.name}: seat field ${seat.seq} needs steps = 2^bits`);
+  if (t.xField < 0) throw new Error(`schema: ${t.name}: a seat type needs x and y`);
+  return {
+    type: t.index,
+    seq,
+    seqMod: t.maxQ[seq] + 1,
+    anchorX: field(seat.anchorX, KIND_FIXED, 'a fixed field'),
+    anchorY: field(seat.anchorY, KIND_FIXED, 'a fixed field'),
   };
 }

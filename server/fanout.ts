@@ -1,21 +1,30 @@
 /**
- * Per-tick snapshot fan-out of a room (Quake 3 model).
+ * Per-tick snapshot fan-out of a room (Quake 3 model, over an ordered transport).
  *
  * Each tick's world is quantized once into a Frame and kept in a history ring
- * shared by all clients. A client's snapshot is the delta from the last frame it
- * acknowledged — filtered by the view it was sent with — to the current frame
- * filtered by its current view. Bodies are memoized per (baseline tick, baseline
- * view, current view) within the tick (DeltaCache), so clients that share a
- * baseline and a view share one encode; per client there is only the framing:
- * a small header (lastSeq, the own-position anchor while inputs are guessed)
- * around the shared body and the shared encoded events (private notices aside).
+ * shared by all clients. A snapshot holds nothing private to one client (the
+ * seat fields carry each player's last input seq and anchor in its own entity),
+ * so the common case is ONE message per room per tick, published on the room's
+ * Channel: the delta from the previous tick, with that tick's events. It fits
+ * every client that was sent the previous tick on its current socket and has not
+ * asked for a full snapshot: over WebSocket (TCP) messages arrive in order, so
+ * such a client holds the previous frame when the next one arrives.
+ *
+ * Everyone else gets a private copy, from the same DeltaCache: the delta from
+ * the last frame it acknowledged (filtered by the view it was sent with) to the
+ * current frame in its current view, with the events since the last snapshot it
+ * received plus its notices. That covers clients that were skipped, (re)joined,
+ * asked for a full snapshot after a desync, have notices waiting, or see a view
+ * of their own (interest management on). A client moves between the two each
+ * tick by joining or leaving the channel.
  *
  * A client whose socket is backed up is skipped this tick: its baseline stays
  * its last ack, so the next delta still applies and nothing is lost. Events are
  * delivered from the tick after the last snapshot it received.
  */
-import { type World, findPlayer } from '../game/sim/index.ts';
-import { ARENA_SCHEMA, worldToFrame } from '../game/sim/netschema.ts';
+import type { World } from '../game/sim/index.ts';
+import { ARENA_SCHEMA, type SeatState, worldToFrame } from '../game/sim/netschema.ts';
+import { findPlayer } from '../game/sim/index.ts';
 import { encodeEvents, frameSnapshot } from '../netcode/codec.ts';
 import { FrameBuilder } from '../netcode/frame.ts';
 import { SnapshotHistory } from '../netcode/history.ts';
@@ -23,8 +32,8 @@ import { ALL_VIEW, INTEREST_OFF, type InterestConfig } from '../netcode/interest
 import { EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol.ts';
 import { DeltaCache } from '../netcode/snapcache.ts';
 import type { Config } from './config.ts';
-import type { Pos } from './inputs.ts';
 import type { Member } from './member.ts';
+import type { Channel } from './transport.ts';
 
 export class SnapshotFanout {
   private readonly history: SnapshotHistory;
@@ -42,7 +51,12 @@ export class SnapshotFanout {
   sent = 0;
   bytes = 0;
 
-  constructor(private readonly cfg: Config) {
+  /** Snapshots delivered through the room's channel (also counted in `sent`). */
+  shared = 0;
+  /** Tick of the previous `send`: the shared snapshot's baseline. */
+  private prevTick = 0;
+
+  constructor(private readonly cfg: Config, private readonly channel: Channel | null = null) {
     this.history = new SnapshotHistory(cfg.historyTicks);
     const interest: InterestConfig = cfg.viewRadius > 0
       ? { cellSize: cfg.viewCell, radius: Math.ceil(cfg.viewRadius / cfg.viewCell) }
@@ -53,9 +67,9 @@ export class SnapshotFanout {
     this.eventLog = new Array(cfg.historyTicks).fill(null).map(() => []);
   }
 
-  /** Quantizes this tick's world into the history and logs its events. */
-  record(world: World, events: WireEvent[]): void {
-    this.history.push(worldToFrame(this.builder, world, world.tick));
+  /** Quantizes this tick's world (with each player's seat state) into the history and logs its events. */
+  record(world: World, events: WireEvent[], seats?: (playerId: number) => SeatState | undefined): void {
+    this.history.push(worldToFrame(this.builder, world, world.tick, seats));
     this.cache.beginTick(world.tick);
     this.tick = world.tick;
     const i = world.tick % this.eventTicks.length;
@@ -68,40 +82,77 @@ export class SnapshotFanout {
     return this.history.get(tick) !== undefined;
   }
 
-  /** Sends each welcomed member its snapshot of the recorded tick. */
-  send(members: Iterable<Member>, world: World, roster: () => RosterEntry[], anchorOf: (m: Member) => Pos | null): void {
+  /** Sends each welcomed member its snapshot of the recorded tick: the shared one where it fits. */
+  send(members: Iterable<Member>, world: World, roster: () => RosterEntry[]): void {
     const tick = this.tick;
+    const prev = this.prevTick;
+    this.prevTick = tick;
+    // The shared copy needs a baseline still in the history and one view for all.
+    const shareable = this.channel !== null && !this.interest && prev > 0 && this.has(prev);
+    let nShared = 0;
     for (const m of members) {
       const link = m.link;
       if (!link || !m.welcomed) continue;
       if (link.buffered() > this.cfg.backpressureBytes) {
+        if (m.joined) { link.join(false); m.joined = false; }
         m.snapshotsSkipped++;
         this.skipped++;
         continue;
       }
-      const me = this.interest ? findPlayer(world, m.playerId) : undefined;
-      const view = me ? this.cache.views.viewKeyFor(me.x, me.y) : ALL_VIEW;
-      const baseView = m.ackTick ? m.sent.get(m.ackTick) : undefined;
-      const snap = this.cache.get(baseView === undefined ? 0 : m.ackTick, baseView ?? ALL_VIEW, view);
-      let events = this.eventBytes.get(m.eventTick);
-      if (!events || m.notices.length) {
-        const list = this.eventsSince(m.eventTick, tick, roster);
-        if (m.notices.length) {
-          list.push(...m.notices);
-          m.notices.length = 0;
-          events = encodeEvents(list);
-        } else {
-          events = encodeEvents(list);
-          this.eventBytes.set(m.eventTick, events);
-        }
+      if (shareable && m.lastSentTick === prev && m.ackTick > 0 && m.notices.length === 0) {
+        if (!m.joined) { link.join(true); m.joined = true; }
+        m.sent.record(tick, ALL_VIEW);
+        m.lastSentTick = tick;
+        m.eventTick = tick;
+        nShared++;
+        continue;
       }
-      const bytes = frameSnapshot(tick, snap.baseTick, m.inputs.lastSeq, snap.checksum, snap.body, events, anchorOf(m) ?? undefined);
-      link.send(bytes);
-      this.sent++;
-      this.bytes += bytes.byteLength;
-      m.sent.record(tick, view);
-      m.eventTick = tick;
+      if (m.joined) { link.join(false); m.joined = false; }
+      this.sendPrivate(m, world, roster);
     }
+    if (nShared > 0) {
+      const snap = this.cache.get(prev, ALL_VIEW, ALL_VIEW);
+      const bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, this.eventsFor(prev, roster));
+      (this.channel as Channel).publish(bytes);
+      this.shared += nShared;
+      this.sent += nShared;
+      this.bytes += bytes.byteLength * nShared;
+    }
+  }
+
+  /** A snapshot for this member alone: against its ack, in its view, with its events and notices. */
+  private sendPrivate(m: Member, world: World, roster: () => RosterEntry[]): void {
+    const tick = this.tick;
+    const me = this.interest ? findPlayer(world, m.playerId) : undefined;
+    const view = me ? this.cache.views.viewKeyFor(me.x, me.y) : ALL_VIEW;
+    const baseView = m.ackTick ? m.sent.get(m.ackTick) : undefined;
+    const snap = this.cache.get(baseView === undefined ? 0 : m.ackTick, baseView ?? ALL_VIEW, view);
+    let events: Uint8Array;
+    if (m.notices.length) {
+      const list = this.eventsSince(m.eventTick, tick, roster);
+      list.push(...m.notices);
+      m.notices.length = 0;
+      events = encodeEvents(list);
+    } else {
+      events = this.eventsFor(m.eventTick, roster);
+    }
+    const bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, events);
+    (m.link as NonNullable<Member['link']>).send(bytes);
+    this.sent++;
+    this.bytes += bytes.byteLength;
+    m.sent.record(tick, view);
+    m.lastSentTick = tick;
+    m.eventTick = tick;
+  }
+
+  /** Encoded events of ticks (from, tick], memoized per `from` within the tick. */
+  private eventsFor(from: number, roster: () => RosterEntry[]): Uint8Array {
+    let events = this.eventBytes.get(from);
+    if (!events) {
+      events = encodeEvents(this.eventsSince(from, this.tick, roster));
+      this.eventBytes.set(from, events);
+    }
+    return events;
   }
 
   /** Events of ticks (from, to]; a roster first when some of them already left the log. */

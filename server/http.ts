@@ -76,6 +76,7 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
 
   app.get('/healthz', (res) => {
     const m = d.manager;
+    const snaps = m.snapshotCounts;
     json(res, '200 OK', {
       status: 'ok',
       uptime_s: Math.round(d.uptimeS()),
@@ -87,7 +88,9 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
       tick_ms: { p50: round3(m.tickMs.quantile(0.5)), p99: round3(m.tickMs.quantile(0.99)), max: round3(m.tickMs.peak) },
       ticks_overrun: m.overruns,
       ticks_dropped: m.dropped,
-      snapshots_skipped: m.snapshotsSkipped,
+      snapshots_sent: snaps.sent,
+      snapshots_shared: snaps.shared,
+      snapshots_skipped: snaps.skipped,
       input_ack_ms: { p50: round3(m.inputAckMs.quantile(0.5)), p99: round3(m.inputAckMs.quantile(0.99)), max: round3(m.inputAckMs.peak) },
       cpu_s: cpuSeconds(),
       rss_mb: Math.round(process.memoryUsage.rss() / 1048576),

@@ -13,7 +13,7 @@ import { mountHttp } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { RoomManager } from './rooms.ts';
 import { loadStatic } from './static.ts';
-import { mountWs } from './ws.ts';
+import { mountWs, roomTopic } from './ws.ts';
 
 export interface RunningServer {
   port: number;
@@ -45,19 +45,21 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   const startedAt = performance.now();
   const clock = () => performance.now(); // monotonic ms: ticks, message receipt, durations
   const wallS = () => Date.now() / 1000; // token expiry only
+  const tls = cfg.tlsCert !== '';
+  if (tls) {
+    for (const f of [cfg.tlsCert, cfg.tlsKey]) if (!existsSync(f)) throw new Error(`TLS file not found: ${f}`);
+  }
+  const app = tls ? uWS.SSLApp({ cert_file_name: cfg.tlsCert, key_file_name: cfg.tlsKey }) : uWS.App();
   const manager = new RoomManager({
     config: cfg, now: clock(), clock, seed: () => randomInt(0, 2 ** 32 - 1),
+    // One publish per room per tick: uWS writes the shared snapshot to each subscriber natively.
+    channel: (code) => ({ publish: (bytes) => { app.publish(roomTopic(code), bytes, true, false); } }),
     onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
   });
   const { registry, rejected } = createMetrics(manager, () => (performance.now() - startedAt) / 1000);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
 
-  const tls = cfg.tlsCert !== '';
-  if (tls) {
-    for (const f of [cfg.tlsCert, cfg.tlsKey]) if (!existsSync(f)) throw new Error(`TLS file not found: ${f}`);
-  }
-  const app = tls ? uWS.SSLApp({ cert_file_name: cfg.tlsCert, key_file_name: cfg.tlsKey }) : uWS.App();
   mountWs(app, { cfg, manager, now: clock, wallS, onReject: (status) => rejected.inc({ status: String(status) }) });
   mountHttp(app, {
     cfg, manager, files, registry, now: clock, wallS, uptimeS: () => (performance.now() - startedAt) / 1000,

@@ -28,6 +28,10 @@ export class Member {
   readonly sent: SentViews;
   /** Events up to this tick have been delivered. */
   eventTick = 0;
+  /** Tick of the last snapshot sent on the current link (0 = none yet). */
+  lastSentTick = 0;
+  /** Whether the current link has joined the room's channel (gets the shared snapshot). */
+  joined = false;
   /** Events for this client alone (notices), delivered with its next snapshot. */
   readonly notices: WireEvent[] = [];
   snapshotsSkipped = 0;

@@ -14,7 +14,9 @@ export function createMetrics(manager: RoomManager, uptimeS: () => number) {
   g('tickwire_ticks_total', 'Ticks run', () => manager.ticks);
   g('tickwire_ticks_overrun_total', 'Room ticks longer than the tick period', () => manager.overruns);
   g('tickwire_ticks_dropped_total', 'Ticks dropped by the backlog clamp', () => manager.dropped);
-  g('tickwire_snapshots_skipped_total', 'Snapshots skipped for backed-up sockets', () => manager.snapshotsSkipped);
+  g('tickwire_snapshots_sent_total', 'Snapshots sent, shared ones included', () => manager.snapshotCounts.sent);
+  g('tickwire_snapshots_shared_total', 'Snapshots delivered by the room\'s one publish per tick', () => manager.snapshotCounts.shared);
+  g('tickwire_snapshots_skipped_total', 'Snapshots skipped for backed-up sockets', () => manager.snapshotCounts.skipped);
   g('tickwire_uptime_seconds', 'Process uptime', uptimeS);
   const rejected = new Counter({ name: 'tickwire_upgrades_rejected_total', help: 'WebSocket upgrades refused', labelNames: ['status'], registers: [registry] });
   return { registry, rejected };

@@ -19,13 +19,21 @@ import type { Config } from './config.ts';
 import { toWire } from './events.ts';
 import { Member } from './member.ts';
 import { SnapshotFanout } from './fanout.ts';
-import type { Link } from './transport.ts';
+import type { Channel, Link } from './transport.ts';
+
+export interface SnapshotCounts {
+  sent: number;
+  shared: number;
+  skipped: number;
+}
 
 export interface RoomOptions {
   code: string;
   config: Config;
   now: number; // ms
   seed: number;
+  /** The room's broadcast channel; without one every snapshot goes out as a private copy. */
+  channel?: Channel;
 }
 
 export class Room {
@@ -44,6 +52,8 @@ export class Room {
   /** Receive times of the inputs applied by the last step (input-to-ack latency). */
   readonly appliedAt: number[] = [];
   emptySince: number | null;
+  /** Each player's seat state for the snapshot (its input queue: lastSeq and anchor). */
+  private readonly seatOf = (playerId: number) => this.byPlayer.get(playerId)?.inputs;
 
   constructor(opts: RoomOptions) {
     this.code = opts.code;
@@ -51,8 +61,8 @@ export class Room {
     this.dt = 1 / opts.config.tickRate;
     this.world = createWorld({ seed: opts.seed, npcCount: opts.config.npcCount });
     this.rewindTicks = Math.ceil(MAX_REWIND * opts.config.tickRate);
-    this.fanout = new SnapshotFanout(opts.config);
-    this.fanout.record(this.world, []);
+    this.fanout = new SnapshotFanout(opts.config, opts.channel ?? null);
+    this.fanout.record(this.world, [], this.seatOf);
     this.emptySince = opts.now;
     this.lastStepAt = opts.now;
   }
@@ -88,8 +98,9 @@ export class Room {
     return n;
   }
 
-  get snapshotsSkipped(): number {
-    return this.fanout.skipped;
+  /** Snapshots sent (shared ones included), sent through the channel, and skipped for backed-up sockets. */
+  get snapshotCounts(): SnapshotCounts {
+    return { sent: this.fanout.sent, shared: this.fanout.shared, skipped: this.fanout.skipped };
   }
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */
@@ -110,6 +121,8 @@ export class Room {
       const old = m.link;
       m.link = link;
       m.welcomed = false;
+      m.joined = false; // a new socket starts outside the channel and with nothing sent
+      m.lastSentTick = 0;
       m.helloDeadline = now + this.cfg.helloTimeoutS * 1000;
       old?.close(CLOSE_REPLACED, 'replaced by a newer connection');
     } else {
@@ -196,6 +209,7 @@ export class Room {
     // Continue by delta from what the client still holds, if we sent it and still have it.
     m.ackTick = resumeTick > 0 && m.sent.get(resumeTick) !== undefined && this.fanout.has(resumeTick) ? resumeTick : 0;
     m.eventTick = this.tick; // the roster in WELCOME covers everything before now
+    m.lastSentTick = 0;
     m.link.send(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId: m.playerId, tickRate: this.cfg.tickRate,
       serverTick: this.tick, room: this.code, roster: this.roster(), resumed, lastSeq: m.inputs.lastSeq,
@@ -214,6 +228,7 @@ export class Room {
     if (m.link !== link) return; // an older socket of a member that already reconnected
     m.link = null;
     m.welcomed = false;
+    m.joined = false;
     if (m.playerId) {
       // The grace period runs from the first drop: reconnecting without HELLO does not extend it.
       m.droppedAt ??= now;
@@ -254,8 +269,8 @@ export class Room {
     for (const e of this.world.events) this.pending.push(toWire(e));
     const events = this.pending;
     this.pending = [];
-    this.fanout.record(this.world, events);
-    this.fanout.send(this.members.values(), this.world, () => this.roster(), (m) => m.inputs.anchor);
+    this.fanout.record(this.world, events, this.seatOf);
+    this.fanout.send(this.members.values(), this.world, () => this.roster());
   }
 
   /** Other players where `shooter` saw them: its view tick, bounded by MAX_REWIND. Called only for shots fired. */

@@ -4,8 +4,9 @@
  * arguments (`now`, ms) and a `clock` used only to measure tick durations.
  */
 import type { Config } from './config.ts';
-import { Room } from './room.ts';
+import { Room, type SnapshotCounts } from './room.ts';
 import { TickScheduler } from './scheduler.ts';
+import type { Channel } from './transport.ts';
 import { SampleRing } from '../netcode/samples.ts';
 
 export const ROOM_CODE = /^[A-Z]{5}$/;
@@ -19,6 +20,8 @@ export interface ManagerOptions {
   clock: () => number;
   /** Seed for a new room's world; a uint32. */
   seed: () => number;
+  /** The broadcast channel of a new room (uWS: its topic); without it rooms send private copies only. */
+  channel?: (code: string) => Channel;
   onTick?: (room: Room, ms: number) => void;
   /** A room's tick threw: the room has been closed and removed; the others go on. */
   onError?: (room: Room, err: unknown) => void;
@@ -55,7 +58,7 @@ export class RoomManager {
     let room = this.rooms.get(code);
     if (!room) {
       if (this.rooms.size >= this.cfg.maxRooms) return null;
-      room = new Room({ code, config: this.cfg, now, seed: this.opts.seed() });
+      room = new Room({ code, config: this.cfg, now, seed: this.opts.seed(), channel: this.opts.channel?.(code) });
       this.rooms.set(code, room);
       // Rooms take the PHASES slots of the period in turn: ticks are spread out, yet the
       // loop wakes at most PHASES times a period however many rooms there are.
@@ -129,7 +132,7 @@ export class RoomManager {
     return true;
   }
 
-  private skippedInRemovedRooms = 0;
+  private readonly removedCounts: SnapshotCounts = { sent: 0, shared: 0, skipped: 0 };
 
   /** Removes rooms that have had nobody connected for ROOM_IDLE_S. */
   private reap(now: number): void {
@@ -140,7 +143,7 @@ export class RoomManager {
   }
 
   private remove(room: Room): void {
-    this.skippedInRemovedRooms += room.snapshotsSkipped;
+    addCounts(this.removedCounts, room.snapshotCounts);
     this.droppedInRemovedRooms += this.clocks.get(room)?.dropped ?? 0;
     this.clocks.delete(room);
     this.rooms.delete(room.code);
@@ -158,9 +161,16 @@ export class RoomManager {
     return n;
   }
 
-  get snapshotsSkipped(): number {
-    let n = this.skippedInRemovedRooms;
-    for (const r of this.rooms.values()) n += r.snapshotsSkipped;
+  /** Snapshot counts of all rooms since start. */
+  get snapshotCounts(): SnapshotCounts {
+    const n = { ...this.removedCounts };
+    for (const r of this.rooms.values()) addCounts(n, r.snapshotCounts);
     return n;
   }
+}
+
+function addCounts(to: SnapshotCounts, c: SnapshotCounts): void {
+  to.sent += c.sent;
+  to.shared += c.shared;
+  to.skipped += c.skipped;
 }

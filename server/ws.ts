@@ -34,6 +34,9 @@ export interface WsDeps {
   onReject: (status: number) => void;
 }
 
+/** The uWS topic of a room's Channel. */
+export const roomTopic = (code: string): string => `room/${code}`;
+
 function reject(res: uWS.HttpResponse, status: string, reason: string): void {
   res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8').end(reason));
 }
@@ -98,6 +101,11 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
         buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
         close: (code, reason) => {
           if (!data.closed) ws.end(code, reason);
+        },
+        join: (on) => {
+          if (data.closed) return;
+          if (on) ws.subscribe(roomTopic(data.code));
+          else ws.unsubscribe(roomTopic(data.code));
         },
       };
       data.room = room;

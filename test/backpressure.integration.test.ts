@@ -33,7 +33,7 @@ describe('slow client over the real server', () => {
     const tcp = (slow.ws as unknown as { _socket: Socket })._socket;
     tcp.pause(); // stop reading: the kernel buffers fill, then uWS's
     const room = () => srv.manager.get('SLOWS');
-    await fast.until(() => (room()?.snapshotsSkipped ?? 0) >= 10, 15000, 'the server to skip the slow client');
+    await fast.until(() => (room()?.snapshotCounts.skipped ?? 0) >= 10, 15000, 'the server to skip the slow client');
     const fastBefore = fast.snapshots.length;
     await fast.until(() => fast.snapshots.length >= fastBefore + 10, 5000, 'the fast client to keep getting snapshots');
     const seen = slow.snapshots.length;

@@ -223,8 +223,9 @@ describe('delta costs and layout', () => {
     const body = encodeDelta(ARENA_SCHEMA, null, f);
     const r = decodeDelta(ARENA_SCHEMA, null, body, 1);
     expect(!isDeltaError(r) && framesEqual(r, f)).toBe(true);
-    // npc: 1 id bit + 2 type bits + 14 + 14 + 6 = 37 bits; player 1 + 2 + 69; round 1 + 2 + 57 (+ a little for counts)
-    expect(body.length).toBeLessThanOrEqual(Math.ceil((40 * 37 + 8 * 73 + 60 + 16) / 8));
+    // npc: 1 id bit + 2 type bits + 14 + 14 + 6 = 37 bits; player 1 + 2 + 69 + 46 (seat: 16 + 15 + 15);
+    // round 1 + 2 + 57 (+ a little for counts)
+    expect(body.length).toBeLessThanOrEqual(Math.ceil((40 * 37 + 8 * 119 + 60 + 16) / 8));
   });
 
   it('an idle world costs one byte', () => {

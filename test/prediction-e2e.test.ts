@@ -20,6 +20,7 @@ import { mulberry32, NetSim } from '../netcode/netsim.ts';
 import { Predictor, type Vec } from '../netcode/predict.ts';
 import { defaultConfig } from '../server/config.ts';
 import { Room } from '../server/room.ts';
+import { MemoryChannel } from '../server/transport.ts';
 import { MemLink } from './helpers/memlink.ts';
 
 const CLIENT_CLOCK_OFFSET = 987_654.3; // ms: client time = server time + this
@@ -62,11 +63,12 @@ interface PlayOptions {
 function play(opts: PlayOptions): Run {
   const cfg = { ...defaultConfig(), npcCount: 10 };
   const period = 1000 / cfg.tickRate;
-  const room = new Room({ code: 'TESTS', config: cfg, now: 0, seed: 1 });
+  const channel = new MemoryChannel();
+  const room = new Room({ code: 'TESTS', config: cfg, now: 0, seed: 1, channel });
   let now = 0; // server ms
   const sim = { latency: opts.latency, jitter: opts.jitter, loss: opts.loss ?? 0 };
   const cadence = opts.cadence ?? { scale: 1, jitter: 3 };
-  const link = new MemLink({ ...sim, seed: opts.seed * 2 + 1 }, () => now);
+  const link = new MemLink({ ...sim, seed: opts.seed * 2 + 1 }, () => now, channel);
   const up = new NetSim<Uint8Array>({ ...sim, seed: opts.seed * 2 + 2 });
   const member = room.connect('sid-e2e', 'tester', link, now);
   if (!member) throw new Error('room refused');

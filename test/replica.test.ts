@@ -31,7 +31,7 @@ describe('replica', () => {
     expect([...r.entities()]).toEqual([
       { id: 0, type: T_ROUND, typeName: 'round', obj: { number: 2, phase: 0, time: 90, winner: 0 } },
       { id: 4, type: T_NPC, typeName: 'npc', obj: { x: 102, y: 200, hp: 40 } },
-      { id: 9, type: T_PLAYER, typeName: 'player', obj: { x: 50, y: 60, aim: 16384, hp: 100, shield: 1, score: 2, kills: 0, deaths: 0 } },
+      { id: 9, type: T_PLAYER, typeName: 'player', obj: { x: 50, y: 60, aim: 16384, hp: 100, shield: 1, score: 2, kills: 0, deaths: 0, seq: 0, ax: 0, ay: 0 } },
     ]);
   });
 

@@ -137,7 +137,7 @@ describe('Room on an in-memory transport', () => {
       a.send(a.net.input({ buttons: BTN_RIGHT, aim: 0 }, 0, h.now).bytes);
       h.ticks(1, [a, b]);
     }
-    expect(h.room.snapshotsSkipped).toBe(10);
+    expect(h.room.snapshotCounts.skipped).toBe(10);
     b.link.backlog = 0;
     h.ticks(1, [a, b]);
     const last = b.events.at(-1);

@@ -36,18 +36,19 @@ describe('schema', () => {
     expect(player.maxQ[0]).toBe(12800);
     expect(player.bits[0]).toBe(14); // x: 1600 u * 8
     expect(player.bits[1]).toBe(14); // y: 1200 u * 8 = 9600 < 16384
-    expect(ARENA_SCHEMA.stride).toBe(8);
+    expect(ARENA_SCHEMA.stride).toBe(11); // player: 8 fields + 3 seat fields
     expect(ARENA_SCHEMA.typeBits).toBe(2);
   });
 
-  it('fixed: rounds to the nearest step, clamps to [min, max], NaN -> min', () => {
+  it('fixed: rounds to the nearest step, clamps to [min, max], NaN counts as 0', () => {
     expect(q({ x: -50, y: 0, a: 0, on: false })[0]).toBe(0);
     expect(q({ x: 0, y: 0, a: 0, on: false })[0]).toBe(125);
     expect(q({ x: 0.19, y: 0, a: 0, on: false })[0]).toBe(125); // 0.475 steps -> 0
     expect(q({ x: 0.21, y: 0, a: 0, on: false })[0]).toBe(126); // 0.525 steps -> 1
     expect(q({ x: -1e9, y: 0, a: 0, on: false })[0]).toBe(0);
     expect(q({ x: 1e9, y: 0, a: 0, on: false })[0]).toBe(250);
-    expect(q({ x: Number.NaN, y: 0, a: 0, on: false })[0]).toBe(0);
+    expect(q({ x: Number.NaN, y: 0, a: 0, on: false })[0]).toBe(125); // the value 0, as for a missing field
+    expect(q({ y: 0, a: 0, on: false })[0]).toBe(125);
     expect(S.dequantize(0, [126, 0, 0, 0], 0).x).toBeCloseTo(0.4, 12);
   });
 

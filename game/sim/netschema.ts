@@ -44,7 +44,14 @@ export const ARENA_SCHEMA = defineSchema([
       { name: 'score', kind: 'uint', bits: 10 },
       { name: 'kills', kind: 'uint', bits: 8 },
       { name: 'deaths', kind: 'uint', bits: 8 },
+      // The seat fields (netcode/schema.ts SeatSpec): last input seq applied as (seq - tick) mod 2^16,
+      // and the offset of the position as of that seq (anchor). The anchor and the player are both
+      // inside the arena, so the offset's range is the arena's: it never clamps.
+      { name: 'seq', kind: 'angle', bits: 16, steps: 65536, deltaBits: 4 },
+      { name: 'ax', kind: 'fixed', min: -ARENA_W, max: ARENA_W, scale: POS_SCALE, deltaBits: 8 },
+      { name: 'ay', kind: 'fixed', min: -ARENA_H, max: ARENA_H, scale: POS_SCALE, deltaBits: 8 },
     ],
+    seat: { seq: 'seq', anchorX: 'ax', anchorY: 'ay' },
   },
   {
     name: 'npc',
@@ -77,8 +84,24 @@ export const ROUND_ID = 0;
 
 const roundScratch = { number: 0, phase: 0, time: 0, winner: 0 };
 
-/** The quantized frame of `world` at `tick`: round (id 0), players, drones, shots. */
-export function worldToFrame(builder: FrameBuilder, world: World, tick: number): Frame {
+/** What the server did with one player's inputs, for the seat fields. */
+export interface SeatState {
+  /** Last input seq applied. */
+  lastSeq: number;
+  /** Position as of lastSeq while the server is moving the player on guesses, else null. */
+  anchor: { x: number; y: number } | null;
+}
+
+const playerScratch = { x: 0, y: 0, aim: 0, hp: 0, shield: 0, score: 0, kills: 0, deaths: 0, seq: 0, ax: 0, ay: 0 };
+
+/**
+ * The quantized frame of `world` at `tick`: round (id 0), players, drones, shots.
+ * `seats` gives each player's seat state (the server's input queues); without it
+ * the seat fields are 0.
+ */
+export function worldToFrame(
+  builder: FrameBuilder, world: World, tick: number, seats?: (playerId: number) => SeatState | undefined,
+): Frame {
   builder.begin(tick);
   const r = world.round;
   roundScratch.number = r.number;
@@ -86,7 +109,22 @@ export function worldToFrame(builder: FrameBuilder, world: World, tick: number):
   roundScratch.time = Math.ceil(r.time);
   roundScratch.winner = r.winner;
   builder.add(T_ROUND, ROUND_ID, roundScratch);
-  for (const p of world.players) builder.add(T_PLAYER, p.id, p);
+  const q = playerScratch;
+  for (const p of world.players) {
+    const s = seats?.(p.id);
+    q.x = p.x;
+    q.y = p.y;
+    q.aim = p.aim;
+    q.hp = p.hp;
+    q.shield = p.shield > 0 ? 1 : 0;
+    q.score = p.score;
+    q.kills = p.kills;
+    q.deaths = p.deaths;
+    q.seq = s ? s.lastSeq - tick : 0;
+    q.ax = s?.anchor ? s.anchor.x - p.x : 0;
+    q.ay = s?.anchor ? s.anchor.y - p.y : 0;
+    builder.add(T_PLAYER, p.id, q);
+  }
   for (const n of world.npcs) builder.add(T_NPC, n.id, n);
   for (const s of world.shots) builder.add(T_SHOT, s.id, s);
   return builder.end();

@@ -15,6 +15,7 @@ import { NetClient } from '../../netcode/client.ts';
 import { defaultConfig } from '../config.ts';
 import type { Member } from '../member.ts';
 import { Room } from '../room.ts';
+import { MemoryChannel } from '../transport.ts';
 import { SampleRing } from '../../netcode/samples.ts';
 
 const { values: args } = parseArgs({
@@ -30,7 +31,8 @@ const players = Number(args.players);
 const rate = Number(args.rate);
 const ticks = Math.round(Number(args.seconds) * rate);
 const cfg = { ...defaultConfig(), npcCount: Number(args.npcs), tickRate: rate, maxPlayersPerRoom: Math.max(16, players), secret: 'bench' };
-const room = new Room({ code: 'BENCH', config: cfg, now: 0, seed: 7 });
+const channel = new MemoryChannel();
+const room = new Room({ code: 'BENCH', config: cfg, now: 0, seed: 7, channel });
 const rng = { state: 99 };
 const rnd = () => nextFloat(rng);
 
@@ -39,7 +41,13 @@ const bots: Bot[] = [];
 for (let i = 0; i < players; i++) {
   const inbox: Uint8Array[] = [];
   const bot = { net: new NetClient(ARENA_SCHEMA), inbox, buttons: 0, bytes: 0 } as Bot;
-  const member = room.connect(`s${i}`, `bot${i}`, { send: (b) => { inbox.push(b); bot.bytes += b.byteLength; }, buffered: () => 0, close: () => {} }, 0);
+  const link = {
+    send: (b: Uint8Array) => { inbox.push(b); bot.bytes += b.byteLength; },
+    buffered: () => 0,
+    close: () => {},
+    join: (on: boolean) => channel.member(link, on),
+  };
+  const member = room.connect(`s${i}`, `bot${i}`, link, 0);
   if (!member) throw new Error('room refused a bot');
   bot.member = member;
   room.receive(member, bot.net.hello(), 0);

@@ -1,10 +1,10 @@
 /**
  * An in-memory `Link` (server/transport.ts) for driving a real Room on virtual
  * time: every message the room sends goes into a NetSim toward the client, which
- * the test polls. The room's Link.send takes no time argument, so the link reads
+ * the test polls (published snapshots too, once it joined the room's channel). The room's Link.send takes no time argument, so the link reads
  * the test loop's clock through `clock`. Never backed up: buffered() is 0.
  */
-import type { Link } from '../../server/transport.ts';
+import type { Link, MemoryChannel } from '../../server/transport.ts';
 import { NetSim, type NetSimOptions } from '../../netcode/netsim.ts';
 
 export class MemLink implements Link {
@@ -16,6 +16,7 @@ export class MemLink implements Link {
   constructor(
     sim: NetSimOptions,
     private readonly clock: () => number,
+    private readonly channel: MemoryChannel | null = null,
   ) {
     this.toClient = new NetSim<Uint8Array>(sim);
   }
@@ -33,5 +34,10 @@ export class MemLink implements Link {
 
   close(code: number, reason: string): void {
     this.closed ??= { code, reason };
+    this.channel?.member(this, false);
+  }
+
+  join(on: boolean): void {
+    if (!this.closed) this.channel?.member(this, on);
   }
 }

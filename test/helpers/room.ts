@@ -4,14 +4,26 @@ import { type ClientEvent, NetClient } from '../../netcode/client.ts';
 import { type Config, defaultConfig } from '../../server/config.ts';
 import type { Member } from '../../server/member.ts';
 import { Room } from '../../server/room.ts';
-import type { Link } from '../../server/transport.ts';
+import { type Link, MemoryChannel } from '../../server/transport.ts';
 
-/** An in-memory Link. Like a uWS socket, closing it runs the close handler at once. */
+/**
+ * An in-memory Link. Like a uWS socket, closing it runs the close handler at once
+ * and leaves the channel.
+ */
 export class FakeLink implements Link {
   readonly inbox: Uint8Array[] = [];
   closed: { code: number; reason: string } | null = null;
   backlog = 0; // what buffered() reports
-  constructor(private readonly onClose: (link: FakeLink) => void = () => {}) {}
+  joined = false;
+  constructor(
+    private readonly onClose: (link: FakeLink) => void = () => {},
+    private readonly channel: MemoryChannel | null = null,
+  ) {}
+  join(on: boolean): void {
+    if (this.closed) return;
+    this.joined = on;
+    this.channel?.member(this, on);
+  }
   send(bytes: Uint8Array): void {
     if (!this.closed) this.inbox.push(bytes);
   }
@@ -20,6 +32,8 @@ export class FakeLink implements Link {
   }
   close(code: number, reason: string): void {
     if (this.closed) return;
+    this.channel?.member(this, false);
+    this.joined = false;
     this.closed = { code, reason };
     this.onClose(this);
   }
@@ -36,7 +50,7 @@ export class Player {
   connect(hello = true): this {
     this.link = new FakeLink((link) => {
       if (this.member) this.h.room.disconnect(this.member, link, this.h.now);
-    });
+    }, this.h.channel);
     this.member = this.h.room.connect(this.sid, this.name, this.link, this.h.now);
     if (hello) this.send(this.net.hello());
     this.drain();
@@ -69,10 +83,12 @@ export class Harness {
   readonly room: Room;
   readonly cfg: Config;
   readonly period: number;
+  /** The room's broadcast channel: what it publishes reaches every FakeLink that joined. */
+  readonly channel = new MemoryChannel();
 
   constructor(overrides: Partial<Config> = {}) {
     this.cfg = { ...defaultConfig(), npcCount: 4, secret: 'x', ...overrides };
-    this.room = new Room({ code: 'TESTS', config: this.cfg, now: 0, seed: 42 });
+    this.room = new Room({ code: 'TESTS', config: this.cfg, now: 0, seed: 42, channel: this.channel });
     this.period = 1000 / this.cfg.tickRate;
   }
 
