@@ -54,6 +54,68 @@ export function encodeClient(msg: ClientMessage): Uint8Array {
   }
 }
 
+/** An INPUT message read in place by `readInput`: reused from message to message, no allocation. */
+export interface InputBatch {
+  ackTick: number;
+  viewTick: number;
+  firstSeq: number;
+  count: number;
+  readonly buttons: Uint8Array;
+  readonly aims: Uint16Array;
+}
+
+export function inputBatch(): InputBatch {
+  const n = LIMITS.maxInputsPerMessage;
+  return { ackTick: 0, viewTick: 0, firstSeq: 0, count: 0, buttons: new Uint8Array(n), aims: new Uint16Array(n) };
+}
+
+let rp = 0; // read position of readUint (single-threaded; set by readInput)
+
+/** A msgpack unsigned integer at rp in its canonical forms (fixint, uint 8/16/32), or -1. */
+function readUint(b: Uint8Array): number {
+  const t = b[rp];
+  if (t < 0x80) { rp += 1; return t; }
+  if (t === 0xcc) { rp += 2; return rp <= b.length ? b[rp - 1] : -1; }
+  if (t === 0xcd) { rp += 3; return rp <= b.length ? (b[rp - 2] << 8) | b[rp - 1] : -1; }
+  if (t === 0xce) { rp += 5; return rp <= b.length ? ((b[rp - 4] << 24) | (b[rp - 3] << 16) | (b[rp - 2] << 8) | b[rp - 1]) >>> 0 : -1; }
+  return -1;
+}
+
+/**
+ * The server's fast path for the message that arrives every tick from every
+ * client: reads a well-formed INPUT (as `encodeClient` writes it) into `out`
+ * without building msgpack values. Returns false for anything else, including
+ * any malformed or unusual encoding; the caller then takes `decodeClient`, which
+ * accepts exactly the same well-formed messages and names what is wrong.
+ */
+export function readInput(b: Uint8Array, out: InputBatch): boolean {
+  if (b.length < 7 || b.length > LIMITS.maxMessageBytes || b[0] !== 0x95 || b[1] !== C_INPUT) return false;
+  rp = 2;
+  const ack = readUint(b);
+  const view = readUint(b);
+  const first = readUint(b);
+  if (ack < 0 || view < 0 || first < 0 || rp >= b.length) return false;
+  const h = b[rp++];
+  let len = -1;
+  if (h >= 0x90 && h <= 0x9f) len = h & 0x0f; // fixarray, up to 15 values
+  else if (h === 0xdc && rp + 2 <= b.length) { len = (b[rp] << 8) | b[rp + 1]; rp += 2; } // array 16 (8 inputs = 16 values)
+  if (len <= 0 || len % 2 !== 0 || len > LIMITS.maxInputsPerMessage * 2) return false;
+  const n = len / 2;
+  for (let i = 0; i < n; i++) {
+    const buttons = readUint(b);
+    const aim = readUint(b);
+    if (buttons < 0 || buttons > 0xff || aim < 0 || aim > 0xffff) return false;
+    out.buttons[i] = buttons;
+    out.aims[i] = aim;
+  }
+  if (rp !== b.length || first + n - 1 > LIMITS.maxSeq) return false;
+  out.ackTick = ack;
+  out.viewTick = view;
+  out.firstSeq = first;
+  out.count = n;
+  return true;
+}
+
 /** Validates one client → server message. */
 export function decodeClient(bytes: Uint8Array): Decoded<ClientMessage> {
   if (bytes.byteLength > LIMITS.maxMessageBytes) return fail('message too large');

@@ -17,7 +17,7 @@
  * re-simulation is exact. The owner is told the anchor while guesses are
  * outstanding, so its reconciliation (state at lastSeq + replay) stays exact.
  */
-import { BTN_ALL, BTN_FIRE, type Input, movePlayer, NO_INPUT } from '../game/sim/index.ts';
+import { BTN_ALL, BTN_FIRE, type Input, movePlayer } from '../game/sim/index.ts';
 import type { InputFrame } from '../netcode/protocol.ts';
 
 /** Extra steps per tick a client may take: absorbs a client clock up to ~3 % fast, and is all a cheater gains. */
@@ -35,15 +35,56 @@ export interface TickPlan {
   setPos?: Pos;
 }
 
+/** A fixed-capacity FIFO of inputs in parallel typed arrays: no object per input. */
+class InputRing {
+  readonly seq: Float64Array;
+  readonly buttons: Uint8Array;
+  readonly aim: Uint16Array;
+  readonly at: Float64Array;
+  private head = 0;
+  length = 0;
+
+  constructor(readonly capacity: number) {
+    this.seq = new Float64Array(capacity);
+    this.buttons = new Uint8Array(capacity);
+    this.aim = new Uint16Array(capacity);
+    this.at = new Float64Array(capacity);
+  }
+
+  push(seq: number, buttons: number, aim: number, at: number): void {
+    const i = (this.head + this.length++) % this.capacity;
+    this.seq[i] = seq;
+    this.buttons[i] = buttons;
+    this.aim[i] = aim;
+    this.at[i] = at;
+  }
+
+  /** Index of the oldest entry, which `shift` then drops. */
+  get first(): number {
+    return this.head;
+  }
+
+  shift(): void {
+    this.head = (this.head + 1) % this.capacity;
+    this.length--;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.length = 0;
+  }
+}
+
 export class InputQueue {
-  private queue: (InputFrame & { at: number })[] = [];
+  private readonly queue: InputRing;
   /** Receive times (ms) of the real inputs applied by the last `plan`, for input-to-ack latency. */
   readonly appliedAt: number[] = [];
   /** Last real input seq applied. */
   lastSeq = 0;
   /** Highest seq accepted. */
   private highSeq = 0;
-  private last: Input = NO_INPUT;
+  private lastButtons = 0;
+  private lastAim = 0;
   private guessed = 0;
   /** Position after the last real input, while guesses are outstanding. */
   anchor: Pos | null = null;
@@ -52,15 +93,20 @@ export class InputQueue {
   refused = 0;
   /** Steps this player may still take (see the credit rule above). */
   private credit = 0;
+  /** The plan's inputs: `planned` lists the first n of `slots`, objects reused from tick to tick. */
+  private readonly slots: Input[] = [];
+  private readonly planned: Input[] = [];
 
-  constructor(private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number }) {}
+  constructor(private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number }) {
+    this.queue = new InputRing(opts.limit);
+  }
 
   /**
    * A (re)joined client continues at lastSeq + 1 and resends what it has not seen
    * applied, so inputs queued for the old socket are dropped rather than doubled.
    */
   rejoin(): void {
-    this.queue = [];
+    this.queue.clear();
     this.highSeq = this.lastSeq;
   }
 
@@ -68,44 +114,69 @@ export class InputQueue {
   push(frames: readonly InputFrame[], now: number): number {
     let taken = 0;
     for (const f of frames) {
-      if (f.seq <= this.highSeq) continue; // redundant copy of one already held or applied
-      if (this.queue.length >= this.opts.limit) { this.refused++; break; } // resent next message
-      this.queue.push({ seq: f.seq, buttons: f.buttons & BTN_ALL, aim: f.aim & 0xffff, at: now });
-      this.highSeq = f.seq;
-      taken++;
+      const r = this.offer(f.seq, f.buttons, f.aim, now);
+      if (r < 0) break;
+      taken += r;
     }
     return taken;
+  }
+
+  /**
+   * One input: 1 when taken, 0 when a redundant copy of one already held or
+   * applied, -1 when the queue is full (the client resends it next message).
+   */
+  offer(seq: number, buttons: number, aim: number, now: number): number {
+    if (seq <= this.highSeq) return 0;
+    if (this.queue.length >= this.opts.limit) {
+      this.refused++;
+      return -1;
+    }
+    this.queue.push(seq, buttons & BTN_ALL, aim & 0xffff, now);
+    this.highSeq = seq;
+    return 1;
   }
 
   get pending(): number {
     return this.queue.length;
   }
 
+  /** Takes the oldest queued input as applied: its seq, its receive time, and it becomes the one a guess repeats. */
+  private take(): number {
+    const q = this.queue;
+    const i = q.first;
+    this.lastSeq = q.seq[i];
+    this.lastButtons = q.buttons[i];
+    this.lastAim = q.aim[i];
+    this.appliedAt.push(q.at[i]);
+    q.shift();
+    return i;
+  }
+
   /**
    * Inputs for the next step of a player standing at `pos`. `life` identifies the
    * player's current life (round and death count): guesses never survive a
    * teleport. `canGuess` is false while the player is disconnected or dead.
+   * The returned inputs are valid until the next call.
    */
   plan(pos: Pos, life: number, canGuess: boolean, dt: number): TickPlan {
     let setPos: Pos | undefined;
     let fire = 0;
+    const q = this.queue;
     this.appliedAt.length = 0;
     this.credit = Math.min(this.opts.maxPerTick, this.credit + 1 + CREDIT_SLACK);
-    if (this.guessed > 0 && this.queue.length > 0) {
+    if (this.guessed > 0 && q.length > 0) {
       const valid = this.anchor !== null && this.anchorLife === life;
-      const k = Math.min(this.guessed, this.queue.length);
+      const k = Math.min(this.guessed, q.length);
       let p: Pos = this.anchor ?? pos;
-      for (const f of this.queue.splice(0, k)) {
-        if (valid) p = movePlayer(p.x, p.y, f.buttons, dt);
-        fire |= f.buttons & BTN_FIRE;
-        this.lastSeq = f.seq;
-        this.last = f;
-        this.appliedAt.push(f.at);
+      for (let j = 0; j < k; j++) {
+        const b = q.buttons[this.take()];
+        if (valid) p = movePlayer(p.x, p.y, b, dt);
+        fire |= b & BTN_FIRE;
       }
       this.guessed -= k;
       if (valid) {
         this.anchor = this.guessed > 0 ? p : null;
-        for (let i = 0; i < this.guessed; i++) p = movePlayer(p.x, p.y, this.last.buttons, dt);
+        for (let i = 0; i < this.guessed; i++) p = movePlayer(p.x, p.y, this.lastButtons, dt);
         if (p.x !== pos.x || p.y !== pos.y) setPos = p;
       } else {
         this.guessed = 0;
@@ -113,19 +184,18 @@ export class InputQueue {
       }
     }
     // Real inputs that replaced guesses above cost nothing: their steps were paid for when guessed.
-    const inputs: Input[] = [];
-    const n = Math.min(this.queue.length, Math.floor(this.credit));
-    this.credit -= n;
-    for (const f of this.queue.splice(0, n)) {
-      inputs.push({ buttons: f.buttons | fire, aim: f.aim });
+    const inputs = this.planned;
+    let n = 0;
+    const real = Math.min(q.length, Math.floor(this.credit));
+    this.credit -= real;
+    for (let j = 0; j < real; j++) {
+      const i = this.take();
+      this.input(n++, q.buttons[i] | fire, q.aim[i]);
       fire = 0;
-      this.lastSeq = f.seq;
-      this.last = f;
-      this.appliedAt.push(f.at);
     }
-    if (inputs.length === 0) {
-      if (fire) inputs.push({ buttons: fire, aim: this.last.aim }); // a shot from a late input is not lost
-      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks && this.credit >= 1 && this.queue.length === 0) {
+    if (n === 0) {
+      if (fire) this.input(n++, fire, this.lastAim); // a shot from a late input is not lost
+      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks && this.credit >= 1 && q.length === 0) {
         if (this.guessed === 0) {
           this.anchor = setPos ?? pos;
           this.anchorLife = life;
@@ -133,13 +203,25 @@ export class InputQueue {
         this.guessed++;
         this.credit -= 1;
         // Never guess a shot: it could not be taken back. A real one arriving later still fires.
-        inputs.push({ buttons: this.last.buttons & ~BTN_FIRE, aim: this.last.aim });
+        this.input(n++, this.lastButtons & ~BTN_FIRE, this.lastAim);
       }
     }
+    inputs.length = 0;
+    for (let j = 0; j < n; j++) inputs.push(this.slots[j]);
     if (!canGuess && this.guessed > 0) {
       this.guessed = 0; // the dropped or dead player's guessed steps stand; no anchor left to report
       this.anchor = null;
     }
     return setPos ? { inputs, setPos } : { inputs };
+  }
+
+  private input(n: number, buttons: number, aim: number): void {
+    const slot = this.slots[n];
+    if (slot) {
+      slot.buttons = buttons;
+      slot.aim = aim;
+    } else {
+      this.slots[n] = { buttons, aim };
+    }
   }
 }

@@ -8,7 +8,7 @@ import {
   addPlayer, createWorld, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
   step, type World,
 } from '../game/sim/index.ts';
-import { decodeClient, encodeServer } from '../netcode/codec.ts';
+import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
   CLOSE_REPLACED, CLOSE_ROOM_FULL, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE,
@@ -47,6 +47,10 @@ export class Room {
   private readonly past = new Map<number, World>();
   private readonly rewindTicks: number;
   private pending: WireEvent[] = []; // events of the tick in progress
+  private readonly batch = inputBatch(); // the INPUT being handled (scratch)
+  private readonly stepInputs = new Map<number, Input[]>(); // this step's inputs by player id (scratch)
+  /** Lag compensation: a shooter's targets where it saw them. */
+  private readonly stepOptions = { rewind: { get: (shooter: number) => this.seenBy(shooter) } };
   private readonly fanout: SnapshotFanout;
   private lastStepAt: number; // ms
   /** Receive times of the inputs applied by the last step (input-to-ack latency). */
@@ -144,6 +148,10 @@ export class Room {
       this.refuse(m.link, CLOSE_RATE_LIMIT, 'too many messages');
       return;
     }
+    if (m.welcomed && readInput(bytes, this.batch)) {
+      this.input(m, this.batch, now);
+      return;
+    }
     const d = decodeClient(bytes);
     if (!d.ok) {
       this.refuse(m.link, CLOSE_BAD_MESSAGE, d.reason);
@@ -161,11 +169,16 @@ export class Room {
       case C_HELLO:
         this.hello(m, msg.version, msg.resumeTick);
         return;
-      case C_INPUT:
-        m.inputs.push(msg.inputs, now);
-        this.ack(m, msg.ackTick);
-        m.viewTick = Math.min(msg.viewTick, this.tick);
+      case C_INPUT: {
+        const b = this.batch;
+        b.ackTick = msg.ackTick;
+        b.viewTick = msg.viewTick;
+        b.firstSeq = msg.inputs[0].seq;
+        b.count = msg.inputs.length;
+        msg.inputs.forEach((f, i) => { b.buttons[i] = f.buttons; b.aims[i] = f.aim; });
+        this.input(m, b, now);
         return;
+      }
       case C_ACK:
         this.ack(m, msg.ackTick);
         return;
@@ -181,6 +194,13 @@ export class Room {
         this.pending.push([EV_CHAT, m.playerId, msg.text]);
         return;
     }
+  }
+
+  /** An INPUT, from the fast reader or the general decoder. */
+  private input(m: Member, b: InputBatch, now: number): void {
+    for (let i = 0; i < b.count; i++) if (m.inputs.offer(b.firstSeq + i, b.buttons[i], b.aims[i], now) < 0) break;
+    this.ack(m, b.ackTick);
+    m.viewTick = Math.min(b.viewTick, this.tick);
   }
 
   private hello(m: Member, version: number, resumeTick: number): void {
@@ -252,7 +272,8 @@ export class Room {
     this.expire(now);
     // Nobody to see it: the world waits (dropped players resume where they left) and costs nothing.
     if (this.connectedCount === 0) return;
-    const inputs = new Map<number, Input[]>();
+    const inputs = this.stepInputs;
+    inputs.clear();
     let world = this.world;
     for (const p of this.world.players) {
       const m = this.byPlayer.get(p.id);
@@ -262,8 +283,7 @@ export class Room {
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
       if (plan.inputs.length) inputs.set(p.id, plan.inputs);
     }
-    const rewind = { get: (shooter: number) => this.seenBy(shooter) };
-    this.world = step(world, inputs, this.dt, { rewind });
+    this.world = step(world, inputs, this.dt, this.stepOptions);
     this.past.set(this.world.tick, this.world);
     this.past.delete(this.world.tick - this.rewindTicks - 1);
     for (const e of this.world.events) this.pending.push(toWire(e));

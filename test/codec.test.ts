@@ -1,7 +1,7 @@
 import { encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeClient, decodeServer, encodeClient, encodeServer } from '../netcode/codec.ts';
+import { decodeClient, decodeServer, encodeClient, encodeServer, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, LIMITS, PROTOCOL_VERSION, S_ERROR, S_PONG, S_SNAPSHOT,
   S_WELCOME, type ServerMessage,
@@ -124,5 +124,59 @@ describe('decoders never throw (fast-check)', () => {
       expect(() => decodeClient(encode(arr))).not.toThrow();
       expect(() => decodeServer(encode(arr))).not.toThrow();
     }), { numRuns: 2000 });
+  });
+});
+
+describe('the server\'s INPUT fast path (readInput)', () => {
+  /** What decodeClient makes of it, in readInput's shape; null when it is not a valid INPUT. */
+  function viaDecoder(bytes: Uint8Array) {
+    const d = decodeClient(bytes);
+    if (!d.ok || d.msg.type !== C_INPUT) return null;
+    const { ackTick, viewTick, inputs } = d.msg;
+    return { ackTick, viewTick, firstSeq: inputs[0].seq, buttons: inputs.map((i) => i.buttons), aims: inputs.map((i) => i.aim) };
+  }
+  function viaFastPath(bytes: Uint8Array) {
+    const b = inputBatch();
+    if (!readInput(bytes, b)) return null;
+    return {
+      ackTick: b.ackTick, viewTick: b.viewTick, firstSeq: b.firstSeq,
+      buttons: [...b.buttons.subarray(0, b.count)], aims: [...b.aims.subarray(0, b.count)],
+    };
+  }
+  const u32 = fc.integer({ min: 0, max: 0xffffffff });
+  const input = fc.record({
+    ackTick: u32, viewTick: u32, seq: fc.integer({ min: 0, max: 0xffffffff - 8 }),
+    frames: fc.array(fc.tuple(fc.integer({ min: 0, max: 0xff }), fc.integer({ min: 0, max: 0xffff })), { minLength: 1, maxLength: LIMITS.maxInputsPerMessage }),
+  });
+  const encodeInput = (i: { ackTick: number; viewTick: number; seq: number; frames: [number, number][] }) => encodeClient({
+    type: C_INPUT, ackTick: i.ackTick, viewTick: i.viewTick, inputs: i.frames.map(([buttons, aim], k) => ({ seq: i.seq + k, buttons, aim })),
+  });
+
+  it('reads every INPUT the client encodes, exactly as the decoder does', () => {
+    fc.assert(fc.property(input, (i) => {
+      const bytes = encodeInput(i);
+      expect(viaFastPath(bytes)).not.toBeNull();
+      expect(viaFastPath(bytes)).toEqual(viaDecoder(bytes));
+    }), { numRuns: 2000 });
+  });
+
+  it('never accepts what the decoder refuses, nor reads it differently (mutated bytes, other encodings)', () => {
+    const mutated = fc.tuple(input, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat());
+    fc.assert(fc.property(mutated, ([i, edits, cut]) => {
+      const b = encodeInput(i).slice();
+      for (const [pos, v] of edits) b[pos % b.length] = v;
+      const m = b.subarray(0, b.length - (cut % 3));
+      const fast = viaFastPath(m);
+      if (fast !== null) expect(fast).toEqual(viaDecoder(m));
+    }), { numRuns: 5000 });
+    // Valid msgpack the fast path leaves to the decoder: a uint64 tick, a 32-bit array header.
+    const odd = [
+      new Uint8Array([0x95, C_INPUT, 0xcf, 0, 0, 0, 0, 0, 0, 0, 5, 1, 1, 0x92, 0, 0]),
+      new Uint8Array([0x95, C_INPUT, 5, 1, 1, 0xdd, 0, 0, 0, 2, 0, 0]),
+    ];
+    for (const m of odd) {
+      expect(viaFastPath(m)).toBeNull();
+      expect(viaDecoder(m)).not.toBeNull();
+    }
   });
 });
