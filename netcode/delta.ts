@@ -18,7 +18,10 @@
  *              indexes into the survivors (base entities not removed, in id order), like `removed`
  *     mask  := '1'                           same mask as the previous changed entity of this type
  *                                            (before the first one: the type's x|y fields)
- *            | '0' fieldCount bits           top bit = field 0; never 0
+ *            | '01'                          the mask this type had before that one (they swap):
+ *                                            an odd entity out (say a player whose input came
+ *                                            late) costs 2 bits, not a whole mask, to switch back
+ *            | '00' fieldCount bits          a new mask; top bit = field 0; never 0
  *     field := per set mask bit, in table order:
  *              bool                 nothing: it flips
  *              deltaBits = 0        the full value
@@ -78,7 +81,8 @@ let createdTypes = new Uint8Array(256);
 let createdValues = new Int32Array(256 * 8);
 let survivors = new Int32Array(256);
 let survivorOut = new Int32Array(256);
-const lastMask = new Int32Array(256);
+const lastMask = new Int32Array(256); // per type: the mask of the previous changed entity
+const prevMask = new Int32Array(256); // per type: the mask before that (0 = none yet)
 const sharedWriter = new BitWriter(4096);
 const reader = new BitReader();
 
@@ -158,6 +162,7 @@ export function encodeDelta(schema: Schema, base: Frame | null, cur: Frame, writ
 
   w.writeUE(nChanged);
   lastMask.set(infoOf(schema).initMask);
+  prevMask.fill(0);
   for (let k = 0, prev = -1; k < nKept; k++) {
     const mask = keptMask[k];
     if (mask === 0) continue;
@@ -166,11 +171,14 @@ export function encodeDelta(schema: Schema, base: Frame | null, cur: Frame, writ
     const bo = keptBase[k] * stride;
     const t = types[bTypes[keptBase[k]]];
     const fc = t.fieldCount;
-    if (mask === lastMask[t.index]) {
+    const ti = t.index;
+    if (mask === lastMask[ti]) {
       w.writeBits(1, 1);
     } else {
-      w.writeBits(mask, fc + 1); // leading '0' selector, then the mask
-      lastMask[t.index] = mask;
+      if (mask === prevMask[ti]) w.writeBits(1, 2); // '01'
+      else w.writeBits(mask, fc + 2); // '00', then the mask
+      prevMask[ti] = lastMask[ti];
+      lastMask[ti] = mask;
     }
     const co = keptCur[k] * stride;
     for (let f = 0; f < fc; f++) {
@@ -289,6 +297,7 @@ function decode(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: num
   const nCh = r.readUE();
   if (r.error || nCh > ns) return fail('bad changed count');
   lastMask.set(info.initMask);
+  prevMask.fill(0);
   prev = -1;
   for (let k = 0; k < nCh; k++) {
     const si = prev + 1 + r.readUE();
@@ -297,9 +306,14 @@ function decode(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: num
     const o = survivorOut[si];
     const t = types[outTypes[o]];
     const fc = t.fieldCount;
-    const mask = r.readBits(1) === 1 ? lastMask[t.index] : r.readBits(fc);
-    if (mask === 0) return fail('empty change mask');
-    lastMask[t.index] = mask;
+    const ti = t.index;
+    let mask = lastMask[ti];
+    if (r.readBits(1) === 0) {
+      mask = r.readBits(1) === 1 ? prevMask[ti] : r.readBits(fc);
+      if (mask === 0) return fail('empty change mask');
+      prevMask[ti] = lastMask[ti];
+      lastMask[ti] = mask;
+    }
     const vo = o * stride;
     for (let f = 0; f < fc; f++) {
       if (((mask >> (fc - 1 - f)) & 1) === 0) continue;

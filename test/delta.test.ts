@@ -367,7 +367,19 @@ describe('delta decoder rejects malformed bodies', () => {
         w.writeUE(0);
         w.writeUE(1);
         w.writeUE(0);
-        w.writeBits(0, 6);
+        w.writeBits(0, 7); // '00', then an all-zero mask
+      }),
+      'empty change mask',
+    ],
+    [
+      'the earlier mask before there is one',
+      base,
+      body((w) => {
+        w.writeUE(0);
+        w.writeUE(0);
+        w.writeUE(1);
+        w.writeUE(0);
+        w.writeBits(0b01, 2);
       }),
       'empty change mask',
     ],
@@ -395,7 +407,7 @@ describe('delta decoder rejects malformed bodies', () => {
         w.writeUE(0);
         w.writeUE(1);
         w.writeUE(0);
-        w.writeBits(0b010000, 6);
+        w.writeBits(0b0010000, 7); // '00' new mask, field 0 only
         w.writeBits(1, 1);
         w.writeBits(0b1000, 4);
       }),
