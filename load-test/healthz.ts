@@ -9,6 +9,9 @@ export interface Healthz {
   ticks_overrun: number;
   ticks_dropped: number;
   snapshots_skipped: number;
+  snapshots_sent: number;
+  /** Of those sent, delivered by the room's one publish per tick. */
+  snapshots_shared: number;
   input_ack_ms: { p50: number; p99: number; max: number };
   cpu_s: number;
   rss_mb: number;

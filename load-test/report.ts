@@ -57,6 +57,8 @@ export interface Report {
     cpu_s_per_s: number;
     rss_mb: number;
     snapshots_skipped: number;
+    /** Share of the snapshots sent that went out in the room's one publish per tick (0..1). */
+    snapshots_shared: number;
     input_ack_ms: { p50: number; p99: number };
   };
   bot_cpu_s_per_s: number;
@@ -125,6 +127,7 @@ export function buildReport(i: ReportInput): Report {
       cpu_s_per_s: r3((i.h1.cpu_s - i.h0.cpu_s) / dt),
       rss_mb: i.h1.rss_mb,
       snapshots_skipped: i.h1.snapshots_skipped - i.h0.snapshots_skipped,
+      snapshots_shared: r3((i.h1.snapshots_shared - i.h0.snapshots_shared) / Math.max(1, i.h1.snapshots_sent - i.h0.snapshots_sent)),
       input_ack_ms: { p50: i.h1.input_ack_ms.p50, p99: i.h1.input_ack_ms.p99 },
     },
     bot_cpu_s_per_s: r3(cpu / dt),
@@ -150,7 +153,7 @@ export function formatReport(r: Report): string {
     ['per bot per s', `${r.snapshots_per_bot_s} snapshots, ${r.bytes_in_per_bot_s} B in, ${r.bytes_out_per_bot_s} B out`],
     ['integrity', `${r.desyncs} desyncs, ${r.decode_errors} decode errors, ${r.missed_snapshots} missed snapshots, ${r.errors} errors`],
     ['server tick ms', `p50 ${s.tick_ms.p50}  p99 ${s.tick_ms.p99}  max ${s.tick_ms.max}  (${s.ticks_overrun} overrun, ${s.ticks_dropped} dropped)`],
-    ['server', `${s.cpu_s_per_s} cpu s/s, ${s.rss_mb} MB rss, ${s.snapshots_skipped} snapshots skipped`],
+    ['server', `${s.cpu_s_per_s} cpu s/s, ${s.rss_mb} MB rss, ${s.snapshots_skipped} snapshots skipped, ${Math.round(s.snapshots_shared * 1000) / 10} % shared`],
     ['input→ack ms', `p50 ${s.input_ack_ms.p50}  p99 ${s.input_ack_ms.p99}`],
     ['bots cpu', `${r.bot_cpu_s_per_s} cpu s/s, worker loop busy ≤ ${Math.round(r.bot_worker_elu_max * 100)} %`
       + (r.bot_worker_elu_max > 0.9 ? '  ← bots saturated: figures measure the bots, not the server' : '')],

@@ -17,7 +17,7 @@ const REPORT_NUMBERS = [
   'rtt_ms.p50', 'rtt_ms.p95', 'rtt_ms.p99', 'rtt_ms.max', 'snapshot_interval_ms.p50', 'snapshot_interval_ms.p99',
   'snapshot_interval_ms.max', 'bytes_in_per_bot_s', 'bytes_out_per_bot_s', 'snapshots_per_bot_s', 'desyncs',
   'decode_errors', 'server.tick_ms.p50', 'server.tick_ms.p99', 'server.tick_ms.max', 'server.ticks_overrun',
-  'server.cpu_s_per_s', 'server.rss_mb', 'server.snapshots_skipped', 'server.input_ack_ms.p50',
+  'server.cpu_s_per_s', 'server.rss_mb', 'server.snapshots_skipped', 'server.snapshots_shared', 'server.input_ack_ms.p50',
   'server.input_ack_ms.p99', 'bot_cpu_s_per_s',
 ];
 
@@ -65,6 +65,8 @@ describe('load test', () => {
     const rate = server.config.tickRate;
     expect(report.snapshots_per_bot_s).toBeGreaterThan(rate * 0.9);
     expect(report.snapshots_per_bot_s).toBeLessThan(rate * 1.1);
+    // Bots ack what they apply, so all but their first snapshots come from the room's one publish a tick.
+    expect(report.server.snapshots_shared).toBeGreaterThan(0.9);
 
     const written = JSON.parse(readFileSync(json, 'utf8'));
     for (const path of REPORT_NUMBERS) {
