@@ -1,5 +1,5 @@
 /**
- * One bot: a guest token, a `ws` socket and the browser's own NetClient. It sends
+ * One bot: a guest token, a socket (wire.ts) and the browser's own NetClient. It sends
  * one INPUT per server tick (the ack of the newest snapshot rides on it), decodes
  * and checksums every snapshot through NetClient, pings once a second, and per
  * scenario chats or drops its socket and resumes with the same token.
@@ -7,7 +7,6 @@
  * Clock-free: the worker's single timer calls `update(now)`; message handlers read
  * `ctx.now()` (that worker's clock), so all bots of a worker share one time line.
  */
-import WebSocket from 'ws';
 import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
 import { FINAL_CLOSE_CODES, S_PONG } from '../netcode/protocol.ts';
@@ -15,6 +14,7 @@ import type { Counters } from './counters.ts';
 import type { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
 import { type Brain, makeBrain, rng } from './scenario.ts';
+import { UnexpectedResponse, Wire } from './wire.ts';
 
 export interface BotContext {
   httpBase: string;
@@ -33,15 +33,12 @@ export interface BotContext {
 
 const WELCOME_TIMEOUT_MS = 10_000;
 const MAX_RETRIES = 5;
-const SEND_OPTS = { binary: true, compress: false };
-// Client frames must be masked; a zero mask is valid and lets `ws` skip the XOR. Loopback only.
-const zeroMask = (mask: Uint8Array) => { mask.fill(0); };
 
 type State = 'idle' | 'connecting' | 'live' | 'waiting' | 'dead' | 'stopped';
 
 export class Bot {
   readonly net = new NetClient(ARENA_SCHEMA);
-  private ws: WebSocket | null = null;
+  private ws: Wire | null = null;
   private state: State = 'idle';
   private token = '';
   private readonly random: () => number;
@@ -85,25 +82,23 @@ export class Bot {
   private open(): void {
     this.state = 'connecting';
     this.deadline = this.ctx.now() + WELCOME_TIMEOUT_MS;
-    const ws = new WebSocket(`${this.ctx.wsUrl}?room=${this.room}&token=${encodeURIComponent(this.token)}`, {
-      perMessageDeflate: false, generateMask: zeroMask,
+    // Each handler checks that its socket is still the bot's: a dropped one may still report.
+    const ws: Wire = new Wire(`${this.ctx.wsUrl}?room=${this.room}&token=${encodeURIComponent(this.token)}`, {
+      onOpen: () => { if (ws === this.ws) this.send(this.net.hello()); },
+      onMessage: (data) => { if (ws === this.ws) this.onArrival(data); },
+      onClose: (code, reason) => { if (ws === this.ws) this.onClose(code, reason); },
+      onError: (err) => {
+        if (ws !== this.ws) return;
+        if (!(err instanceof UnexpectedResponse)) return this.ctx.note(`socket: ${err.message}`);
+        this.ws = null; // its onClose(1006) is not a disconnect
+        this.refused(`upgrade refused: HTTP ${err.status}`);
+      },
     });
-    ws.binaryType = 'nodebuffer';
     this.ws = ws;
-    ws.on('open', () => { if (ws === this.ws) this.send(this.net.hello()); });
-    ws.on('message', (data: Buffer) => { if (ws === this.ws) this.onArrival(data); });
-    ws.on('unexpected-response', (_req, res) => {
-      if (ws !== this.ws) return;
-      this.ws = null;
-      ws.terminate();
-      this.refused(`upgrade refused: HTTP ${res.statusCode}`);
-    });
-    ws.on('close', (code, reason) => { if (ws === this.ws) this.onClose(code, reason.toString()); });
-    ws.on('error', (err) => { if (ws === this.ws) this.ctx.note(`socket: ${err.message}`); });
   }
 
   private send(bytes: Uint8Array): void {
-    this.ws!.send(bytes, SEND_OPTS);
+    this.ws!.send(bytes);
   }
 
   /**
@@ -228,7 +223,8 @@ export class Bot {
       }
       if (now >= this.nextPingAt) {
         this.nextPingAt = Math.max(this.nextPingAt + 1000, now); // no burst after a stall
-        this.send(this.net.ping(now));
+        // Stamped when it leaves, not with the step's `now`: a bot late in a long step would add the wait to its RTT.
+        this.send(this.net.ping(this.ctx.now()));
       }
       if (this.nextChatAt > 0 && now >= this.nextChatAt) {
         this.nextChatAt = Math.max(this.nextChatAt + this.ctx.chatEveryMs, now); // no burst after a stall
@@ -264,7 +260,7 @@ export class Bot {
     this.state = 'stopped';
     const ws = this.ws;
     this.ws = null;
-    if (ws && ws.readyState === WebSocket.OPEN) ws.close(1000, 'load test over');
+    if (ws?.isOpen) ws.close(1000, 'load test over');
     else ws?.terminate();
   }
 }

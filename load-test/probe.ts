@@ -8,16 +8,16 @@
  * it deltas rather than a full snapshot every tick.
  */
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
 import { Histogram } from './histogram.ts';
+import { Wire } from './wire.ts';
 
 const EVERY_MS = 100;
 
 export class Probe {
   readonly rtt = new Histogram();
-  private ws: WebSocket | null = null;
+  private ws: Wire | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly net = new NetClient(ARENA_SCHEMA);
   private ackedTick = 0;
@@ -30,19 +30,19 @@ export class Probe {
       const res = await fetch(`${this.httpBase}/api/session`, { method: 'POST', body: JSON.stringify({ name: 'rtt-probe' }) });
       if (!res.ok) throw new Error(`POST /api/session: ${res.status}`);
       const { token } = (await res.json()) as { token: string };
-      const ws = new WebSocket(`${this.wsUrl}?room=${this.room}&token=${encodeURIComponent(token)}`, { perMessageDeflate: false });
-      this.ws = ws;
-      ws.binaryType = 'nodebuffer';
-      ws.on('open', () => ws.send(this.net.hello()));
-      ws.on('message', (data: Buffer) => {
-        const now = performance.now();
-        const ev = this.net.receive(data, now);
-        if (ev.kind === 'pong') this.rtt.add(now - ev.clientTime);
+      const ws: Wire = new Wire(`${this.wsUrl}?room=${this.room}&token=${encodeURIComponent(token)}`, {
+        onOpen: () => ws.send(this.net.hello()),
+        onMessage: (data) => {
+          const now = performance.now();
+          const ev = this.net.receive(data, now);
+          if (ev.kind === 'pong') this.rtt.add(now - ev.clientTime);
+        },
+        onError: (err) => { this.error = err.message; },
+        onClose: (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; },
       });
-      ws.on('error', (err) => { this.error = err.message; });
-      ws.on('close', (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; });
+      this.ws = ws;
       this.timer = setInterval(() => {
-        if (ws.readyState !== WebSocket.OPEN || !this.net.playerId) return;
+        if (!ws.isOpen || !this.net.playerId) return;
         ws.send(this.net.ping(performance.now()));
         if (this.net.ackTick !== this.ackedTick) { // at most one ACK per interval, only when there is news
           this.ackedTick = this.net.ackTick;
@@ -64,7 +64,7 @@ export class Probe {
     clearInterval(this.timer);
     const ws = this.ws;
     this.ws = null;
-    if (ws?.readyState === WebSocket.OPEN) ws.close(1000, 'load test over');
+    if (ws?.isOpen) ws.close(1000, 'load test over');
     else ws?.terminate();
   }
 }
