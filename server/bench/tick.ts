@@ -1,8 +1,9 @@
 /**
  * Room tick cost, in process: one real Room with N players on in-memory links
  * (each client applies its snapshots and acks, as a browser does) and M drones.
- * Measures room.step() — inputs, simulate, quantize, delta-encode, frame — with
- * the real clock; the socket write itself is not included (see load-test/).
+ * Measures room.step() — inputs, simulate, quantize, delta-encode, frame — and
+ * room.receive() of each client's INPUT with the real clock; the socket reads and
+ * writes themselves are not included (see load-test/).
  *
  *   npm run bench:tick -- [--players 16] [--npcs 200] [--seconds 60] [--rate 30] [--json FILE]
  */
@@ -58,16 +59,23 @@ const period = 1000 / rate;
 const warmup = 3 * rate; // JIT warm-up ticks, not measured
 const tickMs = new SampleRing(ticks);
 const MOVES = [BTN_UP, BTN_DOWN, BTN_LEFT, BTN_RIGHT, BTN_UP | BTN_LEFT, BTN_DOWN | BTN_RIGHT, 0];
+const inputs: Uint8Array[] = new Array(players);
+let receiveMs = 0;
 for (let t = 1 - warmup; t <= ticks; t++) {
   const now = (t + warmup) * period;
-  for (const b of bots) {
+  bots.forEach((b, i) => {
     for (const m of b.inbox.splice(0)) b.net.receive(m, now);
     if (rnd() < 0.05) b.buttons = MOVES[Math.floor(rnd() * MOVES.length)] | (rnd() < 0.5 ? BTN_FIRE : 0);
-    room.receive(b.member, b.net.input({ buttons: b.buttons, aim: Math.floor(rnd() * 65536) }, b.net.serverTick, now).bytes, now);
-  }
+    inputs[i] = b.net.input({ buttons: b.buttons, aim: Math.floor(rnd() * 65536) }, b.net.serverTick, now).bytes;
+  });
   const t0 = performance.now();
+  for (let i = 0; i < players; i++) room.receive(bots[i].member, inputs[i], now);
+  const t1 = performance.now();
   room.step(now);
-  if (t > 0) tickMs.add(performance.now() - t0);
+  if (t > 0) {
+    receiveMs += t1 - t0;
+    tickMs.add(performance.now() - t1);
+  }
 }
 
 const desyncs = bots.reduce((s, b) => s + b.net.stats.desyncs, 0);
@@ -77,9 +85,12 @@ const result = {
   players, npcs: cfg.npcCount, tick_rate: rate, ticks,
   tick_ms: { p50: r3(tickMs.quantile(0.5)), p99: r3(tickMs.quantile(0.99)), max: r3(tickMs.peak) },
   us_per_client_tick_p50: r3((tickMs.quantile(0.5) * 1000) / players),
+  /** Room.receive of one INPUT (rate limit, read, queue, ack), mean. */
+  us_per_input: r3((receiveMs * 1000) / (ticks * players)),
   bytes_per_snapshot: Math.round(bytesPerSnapshot), desyncs, node: process.version,
 };
 console.log(`room tick, ${players} players + ${cfg.npcCount} drones at ${rate} Hz, ${ticks} ticks (interest radius ${cfg.viewRadius} u):`);
-console.log(`  tick ms   p50 ${result.tick_ms.p50}   p99 ${result.tick_ms.p99}   max ${result.tick_ms.max}`);
+console.log(`  tick ms   p50 ${result.tick_ms.p50}   p99 ${result.tick_ms.p99}   max ${result.tick_ms.max}   (p50 ${result.us_per_client_tick_p50} µs per client)`);
+console.log(`  receive   ${result.us_per_input} µs per INPUT (mean)`);
 console.log(`  snapshot  ${result.bytes_per_snapshot} B average per client   desyncs ${desyncs}`);
 if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
