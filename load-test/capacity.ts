@@ -93,6 +93,7 @@ async function main(): Promise<number> {
       ticks_overrun: h1.ticks_overrun - h0.ticks_overrun, ticks_dropped: h1.ticks_dropped - h0.ticks_dropped,
       snapshots_per_bot_s: r(c('snapshots') / dt / Math.max(1, m1.counters.live), 100),
       missed: c('missed'), skipped: h1.snapshots_skipped - h0.snapshots_skipped, desyncs: m1.counters.desyncs,
+      decode_errors: c('decodeErrors'),
       input_ack_p99_ms: h1.input_ack_ms.p99, rtt_p99_ms: r(m1.rtt.quantile(0.99), 100),
       server_cpu_s_per_s: r(serverCpu), bot_cpu_s_per_s: r(botCpu), bot_elu_max: r(Math.max(...m1.elu), 100),
       // CPU used on this machine by anything but the server and the bots (other jobs disturb the figures)
@@ -101,7 +102,8 @@ async function main(): Promise<number> {
     steps.push(s);
     const broke = [
       s.tick_ms.p99 > o.budgetMs && `tick p99 ${s.tick_ms.p99} ms > ${o.budgetMs} ms`,
-      s.desyncs > 0 && `${s.desyncs} desyncs`, s.missed > 0 && `${s.missed} missed snapshots`,
+      s.desyncs > 0 && `${s.desyncs} desyncs`, s.decode_errors > 0 && `${s.decode_errors} snapshots failed to apply`,
+      s.missed > 0 && `${s.missed} missed snapshots`,
       s.skipped > 0 && `${s.skipped} snapshots skipped`, s.failed > 0 && `${s.failed} bots failed to connect`,
       s.ticks_dropped > 0 && `${s.ticks_dropped} ticks dropped`,
       s.snapshots_per_bot_s < 0.98 * o.tickRate && `${s.snapshots_per_bot_s} snapshots/bot/s < 98 % of ${o.tickRate}`,

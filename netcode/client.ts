@@ -75,8 +75,17 @@ export class NetClient {
   readonly pending: (InputFrame & { sentAt: number })[] = [];
   readonly stats: ClientStats = { snapshots: 0, desyncs: 0, decodeErrors: 0, awaitingFull: 0, bytesIn: 0, bytesOut: 0 };
 
-  constructor(private readonly schema: Schema, private readonly redundancy = LIMITS.maxInputsPerMessage) {
-    this.replica = new Replica(schema);
+  private readonly redundancy: number;
+
+  /**
+   * `redundancy`: inputs per INPUT message (the newest and the unacknowledged ones
+   * before it). `frames`: applied frames kept as baselines (see Replica); the server
+   * deltas against the previous tick or this client's last ack, a tick or two back
+   * while the client keeps up, so a few frames do; 64 cover a client that lags.
+   */
+  constructor(private readonly schema: Schema, opts: { redundancy?: number; frames?: number } = {}) {
+    this.redundancy = opts.redundancy ?? LIMITS.maxInputsPerMessage;
+    this.replica = new Replica(schema, opts.frames ?? 64);
   }
 
   /** First message on a (re)opened socket. Resuming, it names the newest tick still held. */
