@@ -4,10 +4,18 @@
  * Invariant: tick k (1-based) is due at start + k * period, computed from the
  * start time rather than accumulated, so neither timer lateness nor float
  * rounding drifts the clock: after `due(now)` the ticks run plus the ticks
- * dropped equal floor((now - start) / period). When the process stalled for more
- * than `maxCatchUp` periods, the excess is dropped (counted in `dropped`) instead
- * of being run in a burst that would stall it again.
+ * dropped equal floor((now + EARLY_MS - start) / period). When the process stalled
+ * for more than `maxCatchUp` periods, the excess is dropped (counted in `dropped`)
+ * instead of being run in a burst that would stall it again.
+ *
+ * A tick may run up to EARLY_MS before it is due. Timers fire on whole
+ * milliseconds of the event loop's clock, so a wake-up lands up to ~1 ms either
+ * side of a fractional due time; refusing an early one costs another timer, ~1 ms
+ * late. Taking it keeps ticks within about a millisecond of their grid, which is
+ * what bounds input-to-ack latency; the long-run rate is unchanged.
  */
+export const EARLY_MS = 1;
+
 export class TickScheduler {
   readonly period: number; // ms
   private readonly start: number; // ms
@@ -26,7 +34,7 @@ export class TickScheduler {
   /** How many ticks to run now. */
   due(now: number): number {
     // Multiply rather than divide by the period (1000/30 is inexact); the epsilon absorbs rounding at exact due times.
-    const owed = Math.floor(((now - this.start) * this.rate) / 1000 + 1e-9) - this.scheduled;
+    const owed = Math.floor(((now + EARLY_MS - this.start) * this.rate) / 1000 + 1e-9) - this.scheduled;
     if (owed <= 0) return 0;
     const run = Math.min(owed, this.maxCatchUp);
     this.dropped += owed - run;
@@ -34,8 +42,8 @@ export class TickScheduler {
     return run;
   }
 
-  /** ms until the next tick is due (0 if overdue). */
+  /** ms until the next tick may run (0 if it may now). */
   wait(now: number): number {
-    return Math.max(0, this.start + (this.scheduled + 1) * this.period - now);
+    return Math.max(0, this.start + (this.scheduled + 1) * this.period - EARLY_MS - now);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TickScheduler } from '../server/scheduler.ts';
+import { EARLY_MS, TickScheduler } from '../server/scheduler.ts';
 
 describe('TickScheduler (virtual time)', () => {
   it('runs exactly one tick per period when woken on time', () => {
@@ -11,10 +11,10 @@ describe('TickScheduler (virtual time)', () => {
 
   it('catches up missed ticks when woken late, within the clamp', () => {
     const s = new TickScheduler({ rate: 20, maxCatchUp: 5, now: 0 });
-    expect(s.due(49)).toBe(0);
+    expect(s.due(48.9)).toBe(0);
     expect(s.due(150)).toBe(3); // ticks due at 50, 100, 150
     expect(s.dropped).toBe(0);
-    expect(s.wait(150)).toBe(50);
+    expect(s.wait(150)).toBe(50 - EARLY_MS);
   });
 
   it('drops the backlog beyond maxCatchUp after a stall and counts it', () => {
@@ -37,6 +37,15 @@ describe('TickScheduler (virtual time)', () => {
       ticks += s.due(now);
     }
     expect(s.dropped).toBe(0);
-    expect(ticks).toBe(Math.floor((now * rate) / 1000));
+    expect(ticks).toBe(Math.floor(((now + EARLY_MS) * rate) / 1000));
+  });
+
+  it('takes a wake-up up to EARLY_MS before the due time, never earlier', () => {
+    const s = new TickScheduler({ rate: 20, maxCatchUp: 5, now: 0 });
+    expect(s.due(50 - EARLY_MS - 0.01)).toBe(0);
+    expect(s.wait(50 - EARLY_MS - 0.01)).toBeCloseTo(0.01, 9);
+    expect(s.due(50 - EARLY_MS)).toBe(1);
+    expect(s.due(99)).toBe(1); // the next one, also a millisecond early
+    expect(s.due(99.5)).toBe(0);
   });
 });
