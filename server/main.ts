@@ -53,7 +53,10 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   const manager = new RoomManager({
     config: cfg, now: clock(), clock, seed: () => randomInt(0, 2 ** 32 - 1),
     // One publish per room per tick: uWS writes the shared snapshot to each subscriber natively.
-    channel: (code) => ({ publish: (bytes) => { app.publish(roomTopic(code), bytes, true, false); } }),
+    channel: (code) => {
+      const topic = roomTopic(code);
+      return { publish: (bytes) => { app.publish(topic, bytes, true, false); } };
+    },
     onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
   });
   const { registry, rejected } = createMetrics(manager, () => (performance.now() - startedAt) / 1000);

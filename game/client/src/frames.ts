@@ -6,9 +6,7 @@
 import { ARENA_SCHEMA, T_NPC, T_PLAYER, T_ROUND, T_SHOT } from '../../sim/netschema.ts';
 import { type CompiledType, KIND_ANGLE, KIND_FIXED } from '../../../netcode/schema.ts';
 
-interface Field {
-  (values: Int32Array, row: number): number;
-}
+type Field = (values: Int32Array, row: number) => number;
 
 const STRIDE = ARENA_SCHEMA.stride;
 

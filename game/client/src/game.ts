@@ -47,15 +47,18 @@ export class Game {
   private readonly touch: TouchControls;
 
   constructor(opts: GameOptions) {
-    const hud = this.hud = new Hud();
-    const status = this.status = new StatusPill(() => this.match.session.connect(opts.clock()));
+    const hud = new Hud();
+    this.hud = hud;
+    const status = new StatusPill(() => this.match.session.connect(opts.clock()));
+    this.status = status;
     // The browser says the network is back: do not wait for the next backoff step.
     this.onOnline = () => {
       const s = this.match.session;
       if (s.state === 'offline' || s.state === 'reconnecting') s.connect(opts.clock());
     };
     window.addEventListener('online', this.onOnline);
-    const netgraph = this.netgraph = new NetGraph();
+    const netgraph = new NetGraph();
+    this.netgraph = netgraph;
     let chat: ChatPanel | null = null;
     hud.setRoom(opts.code, opts.shareLink);
     this.match = new Match({
@@ -79,15 +82,17 @@ export class Game {
         roundStarted: (round, now) => hud.roundStarted(round, now),
       },
     });
-    chat = this.chat = new ChatPanel(
+    chat = new ChatPanel(
       (text) => this.match.session.send(this.match.session.net.chat(text), opts.clock()),
       (typing) => { if (typing) this.controls.release(); },
     );
+    this.chat = chat;
     this.controls = new Controls(byId('game'), {
       toggleNetgraph: () => netgraph.toggle(),
       focusChat: () => chat?.focus(),
     });
-    const touch = this.touch = new TouchControls();
+    const touch = new TouchControls();
+    this.touch = touch;
     const match = this.match;
     const hooks: DebugHooks = {
       dropSocket: () => {
