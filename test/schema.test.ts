@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ARENA_SCHEMA, T_NPC, T_PLAYER, T_SHOT } from '../game/sim/netschema.ts';
-import { defineSchema } from '../netcode/schema.ts';
+import { defineSchema, type TypeSpec } from '../netcode/schema.ts';
 
 const S = defineSchema([
   {
@@ -117,5 +117,25 @@ describe('schema', () => {
     expect(() =>
       defineSchema([{ name: 't', fields: Array.from({ length: 25 }, (_, i) => ({ name: `f${i}`, kind: 'bool' as const })) }]),
     ).toThrow(/fields/);
+  });
+
+  it('compiles the seat fields, and refuses a seat that could not work', () => {
+    expect(ARENA_SCHEMA.seat).toMatchObject({ type: T_PLAYER, seqMod: 65536 });
+    const pos = [
+      { name: 'x', kind: 'fixed', min: 0, max: 100, scale: 8, deltaBits: 8 },
+      { name: 'y', kind: 'fixed', min: 0, max: 100, scale: 8, deltaBits: 8 },
+      { name: 'ax', kind: 'fixed', min: -100, max: 100, scale: 8, deltaBits: 8 },
+      { name: 'ay', kind: 'fixed', min: -100, max: 100, scale: 8, deltaBits: 8 },
+    ] as const;
+    const seat = { seq: 'seq', anchorX: 'ax', anchorY: 'ay' };
+    // Built loosely on purpose (some are invalid); defineSchema checks them at run time.
+    const type = (seq: object, extra: object = {}): TypeSpec =>
+      ({ name: 'p', x: 'x', y: 'y', fields: [...pos, { name: 'seq', ...seq }], seat, ...extra }) as unknown as TypeSpec;
+    expect(defineSchema([type({ kind: 'angle', bits: 12, steps: 4096 })]).seat?.seqMod).toBe(4096);
+    expect(() => defineSchema([type({ kind: 'uint', bits: 16 })])).toThrow(/seat field seq must be an angle field/);
+    expect(() => defineSchema([type({ kind: 'angle', bits: 16, steps: 360 })])).toThrow(/needs steps = 2\^bits/);
+    expect(() => defineSchema([type({ kind: 'angle', bits: 8, steps: 256 }, { x: undefined, y: undefined })])).toThrow(/needs x and y/);
+    const two = type({ kind: 'angle', bits: 8, steps: 256 });
+    expect(() => defineSchema([two, { ...two, name: 'q' }])).toThrow(/only one type/);
   });
 });
