@@ -18,7 +18,7 @@ import {
   PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { BASELINE_GONE, DESYNC, Replica } from './replica.ts';
-import type { Schema } from './schema.ts';
+import { fieldValue, type Schema } from './schema.ts';
 
 export interface SnapshotInfo {
   tick: number;
@@ -173,11 +173,11 @@ export class NetClient {
     const newest = this.nextSeq - 1;
     const behind = (((newest - frame.tick - values[at + seat.seq]) % seat.seqMod) + seat.seqMod) % seat.seqMod;
     snap.lastSeq = Math.max(0, newest - behind);
-    const ax = values[at + seat.anchorX] / t.scale[seat.anchorX] + t.min[seat.anchorX];
-    const ay = values[at + seat.anchorY] / t.scale[seat.anchorY] + t.min[seat.anchorY];
+    const ax = fieldValue(t, seat.anchorX, values[at + seat.anchorX]);
+    const ay = fieldValue(t, seat.anchorY, values[at + seat.anchorY]);
     if (ax !== 0 || ay !== 0) {
-      const x = values[at + t.xField] / t.scale[t.xField] + t.min[t.xField];
-      const y = values[at + t.yField] / t.scale[t.yField] + t.min[t.yField];
+      const x = fieldValue(t, t.xField, values[at + t.xField]);
+      const y = fieldValue(t, t.yField, values[at + t.yField]);
       snap.own = { x: x + ax, y: y + ay };
     }
   }

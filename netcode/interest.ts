@@ -13,7 +13,7 @@
  * "removed": the delta codec needs nothing special.
  */
 import { allocFrame, type Frame } from './frame.ts';
-import { KIND_FIXED, type Schema } from './schema.ts';
+import { fieldValue, type Schema } from './schema.ts';
 
 export interface InterestConfig {
   /** Cell edge, in the position fields' real units (u). */
@@ -61,8 +61,8 @@ export function frameCells(schema: Schema, frame: Frame, cfg: InterestConfig): I
       continue;
     }
     const o = i * stride;
-    const x = realValue(t.kind[t.xField], frame.values[o + t.xField], t.scale[t.xField], t.min[t.xField]);
-    const y = realValue(t.kind[t.yField], frame.values[o + t.yField], t.scale[t.yField], t.min[t.yField]);
+    const x = fieldValue(t, t.xField, frame.values[o + t.xField]);
+    const y = fieldValue(t, t.yField, frame.values[o + t.yField]);
     cells[2 * i] = cellOf(x, size);
     cells[2 * i + 1] = cellOf(y, size);
   }
@@ -103,7 +103,6 @@ export function filterView(
   return out;
 }
 
-const realValue = (kind: number, q: number, scale: number, min: number): number => (kind === KIND_FIXED ? q / scale + min : q);
 
 /**
  * Memoizes filterView per (frame, view key), so a tick filters each distinct view

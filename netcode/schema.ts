@@ -109,6 +109,12 @@ export interface Schema {
   inRange(typeIndex: number, field: number, q: number): boolean;
 }
 
+/** The real-unit value of quantized `q` in field `f` of `t` (bools as 0/1). */
+export function fieldValue(t: CompiledType, f: number, q: number): number {
+  const k = t.kind[f];
+  return k === KIND_FIXED ? q / t.scale[f] + t.min[f] : k === KIND_ANGLE ? q / t.scale[f] : q;
+}
+
 const bitsFor = (maxQ: number): number => (maxQ <= 0 ? 0 : 32 - Math.clz32(maxQ));
 
 function compileType(spec: TypeSpec, index: number): CompiledType {
@@ -218,11 +224,7 @@ export function defineSchema(specs: readonly TypeSpec[]): Schema {
   function dequantize(typeIndex: number, values: ArrayLike<number>, offset: number): EntityValues {
     const t = types[typeIndex];
     const obj: EntityValues = {};
-    for (let i = 0; i < t.fieldCount; i++) {
-      const q = values[offset + i];
-      const k = t.kind[i];
-      obj[t.names[i]] = k === KIND_FIXED ? q / t.scale[i] + t.min[i] : k === KIND_ANGLE ? q / t.scale[i] : q;
-    }
+    for (let i = 0; i < t.fieldCount; i++) obj[t.names[i]] = fieldValue(t, i, values[offset + i]);
     return obj;
   }
 
