@@ -8,6 +8,8 @@ export class SampleRing {
   private readonly values: Float64Array;
   private held = 0;
   private next = 0;
+  /** The held samples sorted, until the next `add` (several quantiles are usually read at once). */
+  private sorted: Float64Array | null = null;
   peak = 0;
 
   constructor(size = 240) {
@@ -15,6 +17,7 @@ export class SampleRing {
   }
 
   add(v: number): void {
+    this.sorted = null;
     this.values[this.next] = v;
     this.next = (this.next + 1) % this.values.length;
     if (this.held < this.values.length) this.held++;
@@ -29,7 +32,8 @@ export class SampleRing {
   /** The q-quantile (0..1) of the samples held, nearest rank; 0 when empty. */
   quantile(q: number): number {
     if (this.held === 0) return 0;
-    const sorted = this.values.slice(0, this.held).sort();
+    this.sorted ??= this.values.slice(0, this.held).sort();
+    const sorted = this.sorted;
     return sorted[Math.min(this.held - 1, Math.max(0, Math.ceil(q * this.held) - 1))];
   }
 
@@ -41,6 +45,7 @@ export class SampleRing {
   }
 
   reset(): void {
+    this.sorted = null;
     this.held = 0;
     this.next = 0;
     this.peak = 0;

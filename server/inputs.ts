@@ -30,9 +30,9 @@ export interface Pos {
 
 export interface TickPlan {
   /** Inputs for this step, in order (each one dt of movement). */
-  inputs: Input[];
+  inputs: readonly Input[];
   /** The player's position rewritten before the step (guesses replaced by real inputs). */
-  setPos?: Pos;
+  setPos: Pos | undefined;
 }
 
 /** A fixed-capacity FIFO of inputs in parallel typed arrays: no object per input. */
@@ -77,8 +77,9 @@ class InputRing {
 
 export class InputQueue {
   private readonly queue: InputRing;
-  /** Receive times (ms) of the real inputs applied by the last `plan`, for input-to-ack latency. */
-  readonly appliedAt: number[] = [];
+  /** Receive times (ms) of the real inputs applied by the last `plan` (the first `appliedCount`), for input-to-ack latency. */
+  readonly appliedAt: Float64Array;
+  appliedCount = 0;
   /** Last real input seq applied. */
   lastSeq = 0;
   /** Highest seq accepted. */
@@ -93,12 +94,17 @@ export class InputQueue {
   refused = 0;
   /** Steps this player may still take (see the credit rule above). */
   private credit = 0;
-  /** The plan's inputs: `planned` lists the first n of `slots`, objects reused from tick to tick. */
+  /**
+   * The plan's inputs are objects reused from tick to tick: `slots[i]`, and
+   * `firstN[n]` lists the first n of them, so a plan allocates nothing.
+   */
   private readonly slots: Input[] = [];
-  private readonly planned: Input[] = [];
+  private readonly firstN: Input[][] = [[]];
+  private readonly result: TickPlan = { inputs: this.firstN[0], setPos: undefined };
 
   constructor(private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number }) {
     this.queue = new InputRing(opts.limit);
+    this.appliedAt = new Float64Array(opts.limit);
   }
 
   /**
@@ -147,7 +153,7 @@ export class InputQueue {
     this.lastSeq = q.seq[i];
     this.lastButtons = q.buttons[i];
     this.lastAim = q.aim[i];
-    this.appliedAt.push(q.at[i]);
+    this.appliedAt[this.appliedCount++] = q.at[i];
     q.shift();
     return i;
   }
@@ -162,7 +168,7 @@ export class InputQueue {
     let setPos: Pos | undefined;
     let fire = 0;
     const q = this.queue;
-    this.appliedAt.length = 0;
+    this.appliedCount = 0;
     this.credit = Math.min(this.opts.maxPerTick, this.credit + 1 + CREDIT_SLACK);
     if (this.guessed > 0 && q.length > 0) {
       const valid = this.anchor !== null && this.anchorLife === life;
@@ -184,7 +190,6 @@ export class InputQueue {
       }
     }
     // Real inputs that replaced guesses above cost nothing: their steps were paid for when guessed.
-    const inputs = this.planned;
     let n = 0;
     const real = Math.min(q.length, Math.floor(this.credit));
     this.credit -= real;
@@ -206,13 +211,13 @@ export class InputQueue {
         this.input(n++, this.lastButtons & ~BTN_FIRE, this.lastAim);
       }
     }
-    inputs.length = 0;
-    for (let j = 0; j < n; j++) inputs.push(this.slots[j]);
     if (!canGuess && this.guessed > 0) {
       this.guessed = 0; // the dropped or dead player's guessed steps stand; no anchor left to report
       this.anchor = null;
     }
-    return setPos ? { inputs, setPos } : { inputs };
+    this.result.inputs = this.firstN[n];
+    this.result.setPos = setPos;
+    return this.result;
   }
 
   private input(n: number, buttons: number, aim: number): void {
@@ -222,6 +227,7 @@ export class InputQueue {
       slot.aim = aim;
     } else {
       this.slots[n] = { buttons, aim };
+      this.firstN[n + 1] = this.slots.slice(0, n + 1);
     }
   }
 }

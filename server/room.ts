@@ -5,8 +5,8 @@
  * it on virtual time with in-memory links.
  */
 import {
-  addPlayer, createWorld, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
-  step, type World,
+  addPlayer, copyPlayer, createWorld, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
+  step, type World, worldWith,
 } from '../game/sim/index.ts';
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
@@ -48,13 +48,15 @@ export class Room {
   private readonly rewindTicks: number;
   private pending: WireEvent[] = []; // events of the tick in progress
   private readonly batch = inputBatch(); // the INPUT being handled (scratch)
-  private readonly stepInputs = new Map<number, Input[]>(); // this step's inputs by player id (scratch)
+  private readonly stepInputs = new Map<number, readonly Input[]>(); // this step's inputs by player id (scratch)
   /** Lag compensation: a shooter's targets where it saw them. */
   private readonly stepOptions = { rewind: { get: (shooter: number) => this.seenBy(shooter) } };
   private readonly fanout: SnapshotFanout;
   private lastStepAt: number; // ms
   /** Receive times of the inputs applied by the last step (input-to-ack latency). */
   readonly appliedAt: number[] = [];
+  /** How many of `appliedAt` the last step filled. */
+  appliedCount = 0;
   emptySince: number | null;
   /** Each player's seat state for the snapshot (its input queue: lastSeq and anchor). */
   private readonly seatOf = (playerId: number) => this.byPlayer.get(playerId)?.inputs;
@@ -268,7 +270,7 @@ export class Room {
   /** Runs one fixed step and sends every client its snapshot. */
   step(now: number): void {
     this.lastStepAt = now;
-    this.appliedAt.length = 0;
+    this.appliedCount = 0;
     this.expire(now);
     // Nobody to see it: the world waits (dropped players resume where they left) and costs nothing.
     if (this.connectedCount === 0) return;
@@ -279,7 +281,7 @@ export class Room {
       const m = this.byPlayer.get(p.id);
       if (!m) continue;
       const plan = m.inputs.plan(p, world.round.number * 65536 + p.deaths, m.link !== null && p.hp > 0, this.dt);
-      for (const at of m.inputs.appliedAt) this.appliedAt.push(at);
+      for (let i = 0; i < m.inputs.appliedCount; i++) this.appliedAt[this.appliedCount++] = m.inputs.appliedAt[i];
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
       if (plan.inputs.length) inputs.set(p.id, plan.inputs);
     }
@@ -329,6 +331,13 @@ export class Room {
 }
 
 function movePlayerTo(world: World, id: number, x: number, y: number): World {
-  return { ...world, players: world.players.map((p) => (p.id === id ? { ...p, x, y } : p)) };
+  const players = world.players.map((p) => {
+    if (p.id !== id) return p;
+    const moved = copyPlayer(p);
+    moved.x = x;
+    moved.y = y;
+    return moved;
+  });
+  return worldWith(world, { players });
 }
 

@@ -124,7 +124,7 @@ export class RoomManager {
     }
     const t1 = this.opts.clock();
     const ms = t1 - t0;
-    for (const at of room.appliedAt) this.inputAckMs.add(t1 - at);
+    for (let i = 0; i < room.appliedCount; i++) this.inputAckMs.add(t1 - room.appliedAt[i]);
     this.tickMs.add(ms);
     this.lastTickMs = ms;
     if (ms > this.period) this.overruns++;

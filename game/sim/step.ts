@@ -7,8 +7,8 @@ import { rayCircle, rayWall } from './hitscan.ts';
 import { aimToRadians, movePlayer, sweep } from './movement.ts';
 import { nextFloat, type Rng } from './rng.ts';
 import {
-  type GameEvent, type Input, type Npc, PHASE_INTERMISSION, PHASE_PLAY, type Player, type Shot,
-  type World, randomSpot, snap,
+  copyNpc, copyPlayer, copyRound, copyShot, type GameEvent, type Input, type Npc, PHASE_INTERMISSION, PHASE_PLAY,
+  type Player, type Shot, type World, randomSpot, snap,
 } from './state.ts';
 
 /** Where the shooter saw the other players: lag compensation, supplied by the authority. */
@@ -43,13 +43,13 @@ export function step(world: World, inputs: ReadonlyMap<number, Input | readonly 
   const rng: Rng = { state: world.rng };
   let nextId = world.nextId;
   const events: GameEvent[] = [];
-  const round = { ...world.round };
+  const round = copyRound(world.round);
   const playing = round.phase === PHASE_PLAY;
 
-  const players: Player[] = world.players.map((p) => ({ ...p }));
-  const npcs: Npc[] = world.npcs.map((n) => ({ ...n }));
+  const players: Player[] = world.players.map(copyPlayer);
+  const npcs: Npc[] = world.npcs.map(copyNpc);
   const shots: Shot[] = [];
-  for (const s of world.shots) if (s.ttl - dt > EPS) shots.push({ ...s, ttl: s.ttl - dt });
+  for (const s of world.shots) if (s.ttl - dt > EPS) shots.push(copyShot(s, s.ttl - dt));
 
   const firing = new Map<number, number>(); // player id → aim of its first input holding fire
   for (const p of players) {
