@@ -26,7 +26,9 @@ describe('sim object shapes', () => {
     let worstNpcs = 0;
     const inputs = new Map<number, Input>();
     for (let t = 0; t < 600; t++) {
-      w.players.forEach((p, i) => inputs.set(p.id, { buttons: (1 << ((t >> 5) + i) % 4) | BTN_FIRE, aim: (t * 500 + i * 9000) & 0xffff }));
+      w.players.forEach((p, i) => {
+        inputs.set(p.id, { buttons: (1 << ((t >> 5) + i) % 4) | BTN_FIRE, aim: (t * 500 + i * 9000) & 0xffff });
+      });
       w = step(w, inputs, DT30);
       worstPlayers = Math.max(worstPlayers, distinct(w.players));
       worstNpcs = Math.max(worstNpcs, distinct(w.npcs));
