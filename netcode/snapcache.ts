@@ -108,23 +108,23 @@ export class DeltaCache {
  * rebuild the exact baseline the client holds. Same ring rule as SnapshotHistory.
  */
 export class SentViews {
-  private readonly ticks: Float64Array;
-  private readonly keys: Float64Array;
+  /** Per slot: the tick (-1 = none), then its view key; side by side, one cache line for both. */
+  private readonly e: Float64Array;
 
   constructor(readonly capacity = 64) {
-    this.ticks = new Float64Array(capacity).fill(-1);
-    this.keys = new Float64Array(capacity);
+    this.e = new Float64Array(capacity * 2);
+    for (let i = 0; i < capacity; i++) this.e[i * 2] = -1;
   }
 
   record(tick: number, viewKey: number): void {
-    const i = tick % this.capacity;
-    this.ticks[i] = tick;
-    this.keys[i] = viewKey;
+    const o = (tick % this.capacity) * 2;
+    this.e[o] = tick;
+    this.e[o + 1] = viewKey;
   }
 
   /** The view key sent at `tick`, or undefined if not remembered (treat as no baseline). */
   get(tick: number): number | undefined {
-    const i = tick % this.capacity;
-    return this.ticks[i] === tick ? this.keys[i] : undefined;
+    const o = (tick % this.capacity) * 2;
+    return this.e[o] === tick ? this.e[o + 1] : undefined;
   }
 }

@@ -35,37 +35,52 @@ export interface TickPlan {
   setPos: Pos | undefined;
 }
 
-/** A fixed-capacity FIFO of inputs in parallel typed arrays: no object per input. */
+/**
+ * A fixed-capacity FIFO of inputs, one typed array with four numbers per entry
+ * (seq, buttons, aim, receive time): no object per input, and an input's fields
+ * share a cache line. A server touches 500 of these between two messages of one
+ * client, so the fewer lines per message the better.
+ */
 class InputRing {
-  readonly seq: Float64Array;
-  readonly buttons: Uint8Array;
-  readonly aim: Uint16Array;
-  readonly at: Float64Array;
+  private readonly e: Float64Array;
   private head = 0;
   length = 0;
 
   constructor(readonly capacity: number) {
-    this.seq = new Float64Array(capacity);
-    this.buttons = new Uint8Array(capacity);
-    this.aim = new Uint16Array(capacity);
-    this.at = new Float64Array(capacity);
+    this.e = new Float64Array(capacity * 4);
   }
 
   push(seq: number, buttons: number, aim: number, at: number): void {
-    const i = (this.head + this.length++) % this.capacity;
-    this.seq[i] = seq;
-    this.buttons[i] = buttons;
-    this.aim[i] = aim;
-    this.at[i] = at;
+    const o = ((this.head + this.length++) % this.capacity) * 4;
+    this.e[o] = seq;
+    this.e[o + 1] = buttons;
+    this.e[o + 2] = aim;
+    this.e[o + 3] = at;
   }
 
-  /** Index of the oldest entry, which `shift` then drops. */
+  /** Slot of the oldest entry, which `shift` then drops. */
   get first(): number {
     return this.head;
   }
 
+  seq(slot: number): number {
+    return this.e[slot * 4];
+  }
+
+  buttons(slot: number): number {
+    return this.e[slot * 4 + 1];
+  }
+
+  aim(slot: number): number {
+    return this.e[slot * 4 + 2];
+  }
+
+  at(slot: number): number {
+    return this.e[slot * 4 + 3];
+  }
+
   shift(): void {
-    this.head = (this.head + 1) % this.capacity;
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     this.length--;
   }
 
@@ -150,10 +165,10 @@ export class InputQueue {
   private take(): number {
     const q = this.queue;
     const i = q.first;
-    this.lastSeq = q.seq[i];
-    this.lastButtons = q.buttons[i];
-    this.lastAim = q.aim[i];
-    this.appliedAt[this.appliedCount++] = q.at[i];
+    this.lastSeq = q.seq(i);
+    this.lastButtons = q.buttons(i);
+    this.lastAim = q.aim(i);
+    this.appliedAt[this.appliedCount++] = q.at(i);
     q.shift();
     return i;
   }
@@ -175,7 +190,7 @@ export class InputQueue {
       const k = Math.min(this.guessed, q.length);
       let p: Pos = this.anchor ?? pos;
       for (let j = 0; j < k; j++) {
-        const b = q.buttons[this.take()];
+        const b = q.buttons(this.take());
         if (valid) p = movePlayer(p.x, p.y, b, dt);
         fire |= b & BTN_FIRE;
       }
@@ -195,7 +210,7 @@ export class InputQueue {
     this.credit -= real;
     for (let j = 0; j < real; j++) {
       const i = this.take();
-      this.input(n++, q.buttons[i] | fire, q.aim[i]);
+      this.input(n++, q.buttons(i) | fire, q.aim(i));
       fire = 0;
     }
     if (n === 0) {
