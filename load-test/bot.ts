@@ -42,10 +42,11 @@ export class Bot {
    * Four frames, not the browser's 64: hundreds of bots each holding 64 frames (3 s
    * at 20 Hz) promote them all to the old generation, whose collections then stall
    * the worker for 8-15 ms about every second, and every PONG behind them. Four
-   * frames die young. A bot that lags further than that cannot apply a private delta
+   * frames die young, and their memory is reused for the next decode (the bot keeps
+   * no frame itself). A bot that lags further than that cannot apply a private delta
    * against its old ack: it counts a decode error and asks for a full snapshot.
    */
-  readonly net = new NetClient(ARENA_SCHEMA, { frames: BOT_FRAMES });
+  readonly net = new NetClient(ARENA_SCHEMA, { frames: BOT_FRAMES, recycleFrames: true });
   private ws: Wire | null = null;
   private state: State = 'idle';
   private token = '';

@@ -82,10 +82,11 @@ export class NetClient {
    * before it). `frames`: applied frames kept as baselines (see Replica); the server
    * deltas against the previous tick or this client's last ack, a tick or two back
    * while the client keeps up, so a few frames do; 64 cover a client that lags.
+   * `recycleFrames`: see Replica (only for a caller that keeps no frame itself).
    */
-  constructor(private readonly schema: Schema, opts: { redundancy?: number; frames?: number } = {}) {
+  constructor(private readonly schema: Schema, opts: { redundancy?: number; frames?: number; recycleFrames?: boolean } = {}) {
     this.redundancy = opts.redundancy ?? LIMITS.maxInputsPerMessage;
-    this.replica = new Replica(schema, opts.frames ?? 64);
+    this.replica = new Replica(schema, opts.frames ?? 64, { recycle: opts.recycleFrames });
   }
 
   /** First message on a (re)opened socket. Resuming, it names the newest tick still held. */

@@ -37,7 +37,7 @@
  * past the base, empty masks and "changes" that change nothing.
  */
 import { BitReader, BitWriter } from './bits.ts';
-import { allocFrame, type Frame, MAX_ENTITIES } from './frame.ts';
+import { allocFrame, type Frame, type FrameAlloc, MAX_ENTITIES } from './frame.ts';
 import { KIND_ANGLE, KIND_BOOL, type Schema } from './schema.ts';
 
 export interface DeltaError {
@@ -206,10 +206,12 @@ export function encodeDelta(schema: Schema, base: Frame | null, cur: Frame, writ
   return w.finish();
 }
 
-/** Decodes a body against `base` (null for a full snapshot). Never throws. */
-export function decodeDelta(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: number): Frame | DeltaError {
+/** Decodes a body against `base` (null for a full snapshot) into a frame from `alloc`. Never throws. */
+export function decodeDelta(
+  schema: Schema, base: Frame | null, bytes: Uint8Array, tick: number, alloc: FrameAlloc = allocFrame,
+): Frame | DeltaError {
   try {
-    return decode(schema, base, bytes, tick);
+    return decode(schema, base, bytes, tick, alloc);
   } catch (e) {
     return { error: `internal: ${(e as Error).message}` };
   }
@@ -217,7 +219,7 @@ export function decodeDelta(schema: Schema, base: Frame | null, bytes: Uint8Arra
 
 const fail = (error: string): DeltaError => ({ error });
 
-function decode(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: number): Frame | DeltaError {
+function decode(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: number, alloc: FrameAlloc): Frame | DeltaError {
   const { stride, types } = schema;
   const r = reader;
   r.reset(bytes);
@@ -271,7 +273,7 @@ function decode(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: num
 
   // Merge survivors and created entities by id.
   const count = ns + nCre;
-  const frame = allocFrame(tick, count, stride);
+  const frame = alloc(tick, count, stride);
   const { ids, types: outTypes, values } = frame;
   const bIds = base ? base.ids : ids;
   const bTypes = base ? base.types : outTypes;

@@ -37,6 +37,11 @@ export class SnapshotHistory {
     return f && f.tick === tick ? f : undefined;
   }
 
+  /** The frame a push of `tick` would replace (any tick of the same slot), if any. */
+  occupant(tick: number): Frame | undefined {
+    return this.slots[tick % this.capacity];
+  }
+
   /** The frame with the highest tick pushed so far. */
   get latest(): Frame | undefined {
     return this.newest;

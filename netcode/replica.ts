@@ -13,7 +13,7 @@
  */
 import { frameChecksum } from './checksum.ts';
 import { decodeDelta, isDeltaError } from './delta.ts';
-import type { Frame } from './frame.ts';
+import { type Frame, FramePool } from './frame.ts';
 import { SnapshotHistory } from './history.ts';
 import type { EntityValues, Schema } from './schema.ts';
 
@@ -33,12 +33,20 @@ export interface ReplicaEntity {
 
 export class Replica {
   private readonly frames: SnapshotHistory;
+  private readonly pool: FramePool | null;
 
+  /**
+   * `recycle`: reuse the memory of the frame the ring evicts for a later decode.
+   * Only for an owner that never keeps a frame past its stay in the ring (the
+   * load test's bots read `latest` and let go); the browser's views hold frames.
+   */
   constructor(
     private readonly schema: Schema,
     capacity = 64,
+    opts: { recycle?: boolean } = {},
   ) {
     this.frames = new SnapshotHistory(capacity);
+    this.pool = opts.recycle ? new FramePool() : null;
   }
 
   /**
@@ -55,10 +63,19 @@ export class Replica {
       if (!base) return { ok: false, error: BASELINE_GONE };
     }
     if (!(body instanceof Uint8Array)) return { ok: false, error: 'body is not bytes' };
-    const r = decodeDelta(this.schema, base, body, tick);
+    const pool = this.pool;
+    const r = pool ? decodeDelta(this.schema, base, body, tick, pool.alloc) : decodeDelta(this.schema, base, body, tick);
     if (isDeltaError(r)) return { ok: false, error: r.error };
-    if (frameChecksum(r) !== expectedChecksum >>> 0) return { ok: false, error: DESYNC };
-    if (!this.frames.push(r)) return { ok: false, error: 'too old' };
+    if (frameChecksum(r) !== expectedChecksum >>> 0) {
+      pool?.release(r);
+      return { ok: false, error: DESYNC };
+    }
+    const evicted = pool ? this.frames.occupant(tick) : undefined;
+    if (!this.frames.push(r)) {
+      pool?.release(r);
+      return { ok: false, error: 'too old' };
+    }
+    if (evicted && evicted !== r) pool?.release(evicted);
     return { ok: true, frame: r };
   }
 

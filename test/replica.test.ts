@@ -89,6 +89,48 @@ describe('replica', () => {
   });
 });
 
+describe('replica with recycled frames (the bots)', () => {
+  /** Tick t: 1–9 drones, so frames change size. */
+  const varied = (t: number): Frame => {
+    builder.begin(t);
+    for (let i = 0; i < 1 + ((t * 5) % 9); i++) builder.add(T_NPC, 10 + i, { x: 100 + t + i, y: 200, hp: 40 });
+    builder.add(T_ROUND, 0, { number: 2, phase: 0, time: 90, winner: 0 });
+    return builder.end();
+  };
+  const sendVaried = (r: Replica, base: number, t: number) =>
+    r.apply(base, t, encodeDelta(S, base ? varied(base) : null, varied(t)), frameChecksum(varied(t)));
+
+  it('reuses evicted frames for new decodes without ever touching a frame still in the ring', () => {
+    const r = new Replica(S, 4, { recycle: true });
+    expect(sendVaried(r, 0, 1).ok).toBe(true);
+    const buffers = new Set<ArrayBufferLike>();
+    for (let t = 2; t <= 300; t++) {
+      const base = t % 5 === 0 ? t - 3 : t - 1; // now and then against an older ack, as after a skip
+      const res = sendVaried(r, base, t);
+      expect(res.ok).toBe(true);
+      if (res.ok) buffers.add(res.frame.values.buffer);
+      if (t % 37 === 0) expect(sendVaried(r, t - 1, t + 1).ok).toBe(true); // arrives early...
+      for (let k = t - 3; k <= t; k++) {
+        const held = r.frame(k);
+        if (held) expect(framesEqual(held, varied(k)), `tick ${k} intact after applying ${t}`).toBe(true);
+      }
+    }
+    // 4 in the ring + the pool's spares: the memory of ~300 frames came from a handful of buffers.
+    expect(buffers.size).toBeLessThanOrEqual(10);
+  });
+
+  it('gives a rejected frame back (desync) and stays usable', () => {
+    const r = new Replica(S, 4, { recycle: true });
+    sendVaried(r, 0, 1);
+    for (let t = 2; t < 20; t++) {
+      const bad = r.apply(t - 1, t, encodeDelta(S, varied(t - 1), varied(t)), frameChecksum(varied(t)) ^ 1);
+      expect(bad).toEqual({ ok: false, error: DESYNC });
+      expect(sendVaried(r, t - 1, t).ok).toBe(true);
+      expect(framesEqual(r.latest as Frame, varied(t))).toBe(true);
+    }
+  });
+});
+
 describe('frames, history and checksum (what a replica stores)', () => {
   it('FrameBuilder sorts by id and rejects duplicate ids', () => {
     const f = frameAt(1); // added as 9, 4, 0
