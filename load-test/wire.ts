@@ -33,7 +33,7 @@ const OP_PING = 0x9;
 const OP_PONG = 0xa;
 const MAX_MESSAGE = 16 << 20; // bytes; far beyond any server message, so a larger length means a broken stream
 const MAX_HEAD = 16 << 10; // bytes of handshake response (headers, and a refusal's body) kept
-const CLOSE_TIMEOUT_MS = 1000; // after our close frame or the socket's end, how long the peer gets to hang up
+const CLOSE_TIMEOUT_MS = 1000; // after our close frame or the socket's end, how long the peer may stay silent before we hang up
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2; // our close frame is out; frames still arrive until the peer's reply
@@ -83,7 +83,6 @@ export class Wire {
   private fragments: Buffer[] | null = null; // a fragmented message being assembled
   private fragmentsLen = 0;
   private fragmentsBinary = false;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(url: string, private readonly h: WireHandlers, opts: { origin?: string } = {}) {
     const t = loopbackTarget(url);
@@ -94,7 +93,9 @@ export class Wire {
     s.on('data', (chunk: Buffer) => this.read(chunk));
     s.on('end', () => { if (this.state === CONNECTING) this.readHandshake(Buffer.alloc(0), true); });
     s.on('error', (err) => { if (!this.done) h.onError(err); });
-    s.on('close', () => { clearTimeout(this.timer); this.finish(1006, ''); });
+    s.on('close', () => this.finish(1006, ''));
+    // Armed only once closing (`hangUpWithin`).
+    s.on('timeout', () => s.destroy());
     s.write(`GET ${t.path} HTTP/1.1\r\nHost: ${t.hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
       + `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n${opts.origin ? `Origin: ${opts.origin}\r\n` : ''}\r\n`);
   }
@@ -108,13 +109,21 @@ export class Wire {
     if (this.state === OPEN) this.write(OP_BINARY, bytes);
   }
 
-  /** Sends a close frame; the socket ends when the peer's reply comes, or after CLOSE_TIMEOUT_MS. */
+  /** Sends a close frame; the socket ends when the peer's reply comes, or once it has been silent for CLOSE_TIMEOUT_MS. */
   close(code = 1000, reason = ''): void {
     if (this.state === CONNECTING) this.terminate();
     if (this.state !== OPEN) return;
     this.write(OP_CLOSE, Buffer.concat([Buffer.of(code >> 8, code & 0xff), Buffer.from(reason).subarray(0, 123)])); // ≤ 125 bytes
     this.state = CLOSING;
-    this.timer = setTimeout(() => this.terminate(), CLOSE_TIMEOUT_MS).unref();
+    this.hangUpWithin(CLOSE_TIMEOUT_MS);
+  }
+
+  /**
+   * Destroys the socket once it has been silent for `ms` (a peer that never answers our close
+   * or never hangs up). The socket's idle timer, so this module starts no timer of its own.
+   */
+  private hangUpWithin(ms: number): void {
+    this.socket.setTimeout(ms);
   }
 
   /** Destroys the socket at once, no close frame (a lost network); onClose(1006) follows. */
@@ -207,8 +216,7 @@ export class Wire {
     if (this.state === OPEN) this.write(OP_CLOSE, payload.subarray(0, 2)); // echo the code
     this.state = CLOSED;
     this.socket.end();
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS).unref(); // if the peer never hangs up
+    this.hangUpWithin(CLOSE_TIMEOUT_MS); // if the peer never hangs up
     this.finish(code, payload.toString('utf8', 2));
   }
 

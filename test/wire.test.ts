@@ -268,6 +268,17 @@ describe('wire frame parser (hand-rolled server)', () => {
     expect(await r.until(() => r.closed, 'close')).toEqual({ code: 1006, reason: '' });
   });
 
+  it('hangs up by itself when the peer never answers its close frame', async () => {
+    const { server, url } = await fake(); // records frames, answers nothing
+    const r = new Recorder(url);
+    await r.until(() => r.opened, 'open');
+    r.wire.close(1000, 'bye');
+    await server.until(() => server.frames.find((f) => f.op === 0x8), 'our close frame');
+    const t0 = performance.now();
+    expect(await r.until(() => r.closed, 'close')).toEqual({ code: 1006, reason: '' });
+    expect(performance.now() - t0).toBeGreaterThan(500); // the close timeout (1 s of silence), not at once
+  });
+
   it('refuses a wrong Sec-WebSocket-Accept, a masked server frame and an oversized length', async () => {
     const bad = await fake(() => switching('bm90IHRoZSByaWdodCBvbmU='));
     const a = new Recorder(bad.url);
