@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Compares the server CPU of two checkouts in the peer-shaped run, both at once.
+#
+#   load-test/ab-cpu.sh DIR_A DIR_B [SECONDS]
+#
+# DIR_A and DIR_B are checkouts with node_modules (e.g. `git worktree add /tmp/a HEAD~1`,
+# then `ln -s "$PWD/node_modules" /tmp/a/`), or the word `floor` for load-test/floor.ts, the
+# bare publish-only server the CPU target is measured against. Both servers run pinned to cpu 0 at the same
+# time, each with its own 500 bots in 10 rooms of 50 at 20 Hz (this checkout's bots, on
+# cpu 1), so a change of the host's speed during the run hits both alike: on the 2-core VM
+# of BENCHMARKS.md, solo runs of one server a minute apart differ by up to 30 %, the two
+# servers of one run by a few percent. Prints each server's user and system CPU (cores)
+# over the middle half of the run, and B/A. Swap A and B for a second reading.
+# Loopback only (ports 8201 and 8202); stops by itself.
+set -euo pipefail
+A=${1:?usage: ab-cpu.sh DIR_A DIR_B [SECONDS]}
+B=${2:?usage: ab-cpu.sh DIR_A DIR_B [SECONDS]}
+S=${3:-30}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+HZ=$(getconf CLK_TCK)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+start() { # dir port
+  local entry=server/main.ts dir=$1
+  if [ "$dir" = floor ]; then entry=load-test/floor.ts dir=$HERE; fi
+  (cd "$dir" && TICK_RATE=20 NPC_COUNT=0 MAX_PLAYERS_PER_ROOM=50 VIEW_RADIUS=0 PORT=$2 HOST=127.0.0.1 SECRET=ab \
+    LOG_LEVEL=warn exec taskset -c 0 node --import tsx "$entry" > "/tmp/ab-cpu-$2.log" 2>&1) &
+  PIDS+=($!)
+}
+cpu() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks
+listener() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
+
+start "$A" 8201
+start "$B" 8202
+for p in 8201 8202; do
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" > /dev/null && break; sleep 0.1; done
+done
+SA=$(listener 8201)
+SB=$(listener 8202)
+for p in 8201 8202; do
+  (cd "$HERE" && exec taskset -c 1 node --import tsx load-test/cli.ts --url "ws://127.0.0.1:$p/ws" --bots 500 --rooms 10 \
+    --duration "$S" --scenario move --workers 2 --json "/tmp/ab-cpu-$p.json" > "/tmp/ab-cpu-bots-$p.log" 2>&1) &
+  PIDS+=($!)
+done
+BOTS=("${PIDS[@]:2}")
+sleep $((S / 4 + 5)) # the ramp (≤ 3 s) and a quarter of the run
+read -r ua0 sa0 < <(cpu "$SA"); read -r ub0 sb0 < <(cpu "$SB"); t0=$(date +%s.%N)
+sleep $((S / 2))
+read -r ua1 sa1 < <(cpu "$SA"); read -r ub1 sb1 < <(cpu "$SB"); t1=$(date +%s.%N)
+wait "${BOTS[@]}"
+awk -v hz="$HZ" -v el="$(echo "$t1 - $t0" | bc)" -v ua=$((ua1 - ua0)) -v sa=$((sa1 - sa0)) -v ub=$((ub1 - ub0)) -v sb=$((sb1 - sb0)) 'BEGIN {
+  a = (ua + sa) / hz / el; b = (ub + sb) / hz / el
+  printf "A user %.3f sys %.3f total %.3f | B user %.3f sys %.3f total %.3f | B/A %.3f\n", ua/hz/el, sa/hz/el, a, ub/hz/el, sb/hz/el, b, b / a
+}'
+for p in 8201 8202; do
+  node -e 'const r = require(process.argv[1]); console.log(`${process.argv[2]}: ${r.bots.connected}/${r.bots.requested} bots, ${r.snapshots_per_bot_s} snapshots/bot/s, ${r.desyncs} desyncs`)' "/tmp/ab-cpu-$p.json" "$p"
+done
