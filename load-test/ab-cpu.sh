@@ -17,6 +17,15 @@ A=${1:?usage: ab-cpu.sh DIR_A DIR_B [SECONDS]}
 B=${2:?usage: ab-cpu.sh DIR_A DIR_B [SECONDS]}
 S=${3:-30}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+die() { echo "ab-cpu: $*" >&2; exit 2; }
+[ "$S" -ge 12 ] 2>/dev/null || die "SECONDS must be a whole number ≥ 12 (got $S)"
+for d in A B; do # checkouts as absolute paths, checked before anything starts
+  v=${!d}
+  if [ "$v" != floor ]; then
+    [ -f "$v/server/main.ts" ] || die "$v is not a tickwire checkout (no server/main.ts)"
+    printf -v "$d" '%s' "$(cd "$v" && pwd)"
+  fi
+done
 HZ=$(getconf CLK_TCK)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -32,13 +41,19 @@ start() { # dir port
 cpu() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks
 listener() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 
+for p in 8201 8202; do
+  [ -z "$(listener $p)" ] || die "port $p is in use: stop whatever listens there first"
+done
 start "$A" 8201
 start "$B" 8202
 for p in 8201 8202; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" > /dev/null && break; sleep 0.1; done
+  [ -n "$(listener $p)" ] || die "no server came up on port $p (log: /tmp/ab-cpu-$p.log)"
 done
 SA=$(listener 8201)
 SB=$(listener 8202)
+[[ " ${PIDS[*]} " == *" $SA "* && " ${PIDS[*]} " == *" $SB "* ]] || die "the listeners are not the servers this script started"
+
 for p in 8201 8202; do
   (cd "$HERE" && exec taskset -c 1 node --import tsx load-test/cli.ts --url "ws://127.0.0.1:$p/ws" --bots 500 --rooms 10 \
     --duration "$S" --scenario move --workers 2 --json "/tmp/ab-cpu-$p.json" > "/tmp/ab-cpu-bots-$p.log" 2>&1) &
@@ -49,7 +64,7 @@ sleep $((S / 4 + 5)) # the ramp (≤ 3 s) and a quarter of the run
 read -r ua0 sa0 < <(cpu "$SA"); read -r ub0 sb0 < <(cpu "$SB"); t0=$(date +%s.%N)
 sleep $((S / 2))
 read -r ua1 sa1 < <(cpu "$SA"); read -r ub1 sb1 < <(cpu "$SB"); t1=$(date +%s.%N)
-wait "${BOTS[@]}"
+wait "${BOTS[@]}" || echo "ab-cpu: a bot run exited non-zero (logs: /tmp/ab-cpu-bots-*.log)" >&2
 awk -v hz="$HZ" -v el="$(echo "$t1 - $t0" | bc)" -v ua=$((ua1 - ua0)) -v sa=$((sa1 - sa0)) -v ub=$((ub1 - ub0)) -v sb=$((sb1 - sb0)) 'BEGIN {
   a = (ua + sa) / hz / el; b = (ub + sb) / hz / el
   printf "A user %.3f sys %.3f total %.3f | B user %.3f sys %.3f total %.3f | B/A %.3f\n", ua/hz/el, sa/hz/el, a, ub/hz/el, sb/hz/el, b, b / a

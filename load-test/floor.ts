@@ -33,8 +33,9 @@ app.get('/healthz', (res) => {
   const c = process.cpuUsage(cpu0);
   const ms = { p50: 0, p99: 0, max: 0 };
   res.end(JSON.stringify({
-    status: 'ok', tick_rate: tickRate, tick_ms: ms, ticks_overrun: 0, ticks_dropped: 0, snapshots_skipped: 0,
-    cpu_s: (c.user + c.system) / 1e6, rss_mb: 0, clients: 0, input_ack_ms: ms,
+    status: 'ok', rooms: rooms.size, clients: 0, tick_rate: tickRate, ticks: 0, tick_ms: ms, ticks_overrun: 0,
+    ticks_dropped: 0, snapshots_skipped: 0, snapshots_sent: 0, snapshots_shared: 0, input_ack_ms: ms,
+    cpu_s: (c.user + c.system) / 1e6, rss_mb: Math.round(process.memoryUsage.rss() / 2 ** 20),
   }));
 });
 

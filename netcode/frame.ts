@@ -110,12 +110,21 @@ export class FramePool {
 
   /**
    * Takes back a frame nobody will read again; slab frames (which share their buffer) are
-   * ignored. (A WeakSet of the pool's buffers did the same and cost the bots ~4 % of their
-   * CPU in hash lookups and GC ephemeron work.)
+   * ignored. A full pool keeps its largest buffers: while a room fills, frames outgrow the
+   * first ones, and a pool that kept those would never fit a frame again. (A WeakSet of the
+   * pool's buffers once did the `pooled` check and cost the bots ~4 % of their CPU in hash
+   * lookups and GC ephemeron work.)
    */
   release(frame: Frame): void {
     const buf = frame.values.buffer as ArrayBuffer;
-    if (frame.pooled && this.free.length < this.max && !this.free.includes(buf)) this.free.push(buf);
+    if (!frame.pooled || this.free.includes(buf)) return;
+    if (this.free.length < this.max) {
+      this.free.push(buf);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i].byteLength < this.free[smallest].byteLength) smallest = i;
+    if (buf.byteLength > this.free[smallest].byteLength) this.free[smallest] = buf;
   }
 }
 

@@ -13,14 +13,14 @@ export class TokenBucket {
 
   constructor(rate: number, burst: number, now: number) {
     this.intervalUs = Math.round(1e6 / rate);
-    this.toleranceUs = Math.round((burst - 1) * (1e6 / rate));
+    this.toleranceUs = Math.round((burst - 1) * this.intervalUs); // in whole intervals: the burst count is exact
     this.tat = now;
   }
 
   /** Takes one; false when the burst is spent and the rate not yet earned back. */
   take(now: number): boolean {
     const tat = this.tat > now ? this.tat : now;
-    if ((tat - now) * 1000 > this.toleranceUs) return false;
+    if ((tat - now) * 1000 > this.toleranceUs + 0.5) return false; // half a µs of slack for float sums
     this.tat = tat + this.intervalUs / 1000;
     return true;
   }

@@ -33,6 +33,12 @@ describe('TokenBucket', () => {
     expect(takes(b, 61_000, 10)).toBe(1);
   });
 
+  it('gives exactly the burst at once for any rate and burst the config allows', () => {
+    for (const [rate, burst] of [[90, 60], [7000, 10000], [9960, 1000], [1, 1], [10000, 10000], [3, 7]]) {
+      expect(takes(new TokenBucket(rate, burst, 5e6), 5e6, burst + 10), `${rate}/s, burst ${burst}`).toBe(burst);
+    }
+  });
+
   it('works with fractional rates and bursts (floor of the burst at once)', () => {
     const b = new TokenBucket(0.5, 2.5, 0);
     expect(takes(b, 0, 10)).toBe(2);

@@ -119,6 +119,26 @@ describe('replica with recycled frames (the bots)', () => {
     expect(buffers.size).toBeLessThanOrEqual(10);
   });
 
+  it('keeps reusing buffers after frames grow (a room filling up), instead of allocating anew', () => {
+    const r = new Replica(S, 4, { recycle: true });
+    const sized = (t: number): Frame => {
+      builder.begin(t);
+      const n = Math.min(60, 1 + t); // grows for 60 ticks, then stays
+      for (let i = 0; i < n; i++) builder.add(T_NPC, 10 + i, { x: 100 + t + i, y: 200, hp: 40 });
+      return builder.end();
+    };
+    const apply = (base: number, t: number) =>
+      r.apply(base, t, encodeDelta(S, base ? sized(base) : null, sized(t)), frameChecksum(sized(t)));
+    expect(apply(0, 1).ok).toBe(true);
+    const late = new Set<ArrayBufferLike>();
+    for (let t = 2; t <= 300; t++) {
+      const res = apply(t - 1, t);
+      expect(res.ok).toBe(true);
+      if (res.ok && t > 100) late.add(res.frame.values.buffer);
+    }
+    expect(late.size).toBeLessThanOrEqual(8); // the ring's 4 and the pool's 4, reused for 200 ticks
+  });
+
   it('gives a rejected frame back (desync) and stays usable', () => {
     const r = new Replica(S, 4, { recycle: true });
     sendVaried(r, 0, 1);
