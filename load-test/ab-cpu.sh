@@ -65,8 +65,8 @@ read -r ua0 sa0 < <(cpu "$SA"); read -r ub0 sb0 < <(cpu "$SB"); t0=$(date +%s.%N
 sleep $((S / 2))
 read -r ua1 sa1 < <(cpu "$SA"); read -r ub1 sb1 < <(cpu "$SB"); t1=$(date +%s.%N)
 wait "${BOTS[@]}" || echo "ab-cpu: a bot run exited non-zero (logs: /tmp/ab-cpu-bots-*.log)" >&2
-awk -v hz="$HZ" -v el="$(echo "$t1 - $t0" | bc)" -v ua=$((ua1 - ua0)) -v sa=$((sa1 - sa0)) -v ub=$((ub1 - ub0)) -v sb=$((sb1 - sb0)) 'BEGIN {
-  a = (ua + sa) / hz / el; b = (ub + sb) / hz / el
+awk -v hz="$HZ" -v t0="$t0" -v t1="$t1" -v ua=$((ua1 - ua0)) -v sa=$((sa1 - sa0)) -v ub=$((ub1 - ub0)) -v sb=$((sb1 - sb0)) 'BEGIN {
+  el = t1 - t0; a = (ua + sa) / hz / el; b = (ub + sb) / hz / el
   printf "A user %.3f sys %.3f total %.3f | B user %.3f sys %.3f total %.3f | B/A %.3f\n", ua/hz/el, sa/hz/el, a, ub/hz/el, sb/hz/el, b, b / a
 }'
 for p in 8201 8202; do
