@@ -64,7 +64,7 @@ export class Replica {
     }
     if (!(body instanceof Uint8Array)) return { ok: false, error: 'body is not bytes' };
     const pool = this.pool;
-    const r = pool ? decodeDelta(this.schema, base, body, tick, pool.alloc) : decodeDelta(this.schema, base, body, tick);
+    const r = decodeDelta(this.schema, base, body, tick, pool?.alloc); // undefined: decodeDelta's own slab allocator
     if (isDeltaError(r)) return { ok: false, error: r.error };
     if (frameChecksum(r) !== expectedChecksum >>> 0) {
       pool?.release(r);
@@ -75,7 +75,7 @@ export class Replica {
       pool?.release(r);
       return { ok: false, error: 'too old' };
     }
-    if (evicted && evicted !== r) pool?.release(evicted);
+    if (evicted) pool?.release(evicted); // never `r`: it was not in the ring before this push
     return { ok: true, frame: r };
   }
 
