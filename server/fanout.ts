@@ -94,20 +94,19 @@ export class SnapshotFanout {
       const link = m.link;
       if (!link || !m.welcomed) continue;
       if (link.buffered() > this.cfg.backpressureBytes) {
-        if (m.joined) { link.join(false); m.joined = false; }
+        if (m.joined) leave(m, link);
         m.snapshotsSkipped++;
         this.skipped++;
         continue;
       }
-      if (shareable && m.lastSentTick === prev && m.ackTick > 0 && m.notices.length === 0) {
+      if (shareable && m.lastSentTick === prev && m.ackTick > 0 && m.notices === null) {
         if (!m.joined) { link.join(true); m.joined = true; }
-        m.sent.record(tick, ALL_VIEW);
-        m.lastSentTick = tick;
+        m.sentShared(tick);
         m.eventTick = tick;
         nShared++;
         continue;
       }
-      if (m.joined) { link.join(false); m.joined = false; }
+      if (m.joined) leave(m, link);
       this.sendPrivate(m, world, roster);
     }
     if (nShared > 0) {
@@ -125,13 +124,13 @@ export class SnapshotFanout {
     const tick = this.tick;
     const me = this.interest ? findPlayer(world, m.playerId) : undefined;
     const view = me ? this.cache.views.viewKeyFor(me.x, me.y) : ALL_VIEW;
-    const baseView = m.ackTick ? m.sent.get(m.ackTick) : undefined;
+    const baseView = m.ackTick ? m.sentView(m.ackTick) : undefined;
     const snap = this.cache.get(baseView === undefined ? 0 : m.ackTick, baseView ?? ALL_VIEW, view);
     let events: Uint8Array;
-    if (m.notices.length) {
+    if (m.notices !== null) {
       const list = this.eventsSince(m.eventTick, tick, roster);
       list.push(...m.notices);
-      m.notices.length = 0;
+      m.notices = null;
       events = encodeEvents(list);
     } else {
       events = this.eventsFor(m.eventTick, roster);
@@ -140,8 +139,7 @@ export class SnapshotFanout {
     (m.link as NonNullable<Member['link']>).send(bytes);
     this.sent++;
     this.bytes += bytes.byteLength;
-    m.sent.record(tick, view);
-    m.lastSentTick = tick;
+    m.sentPrivate(tick, view);
     m.eventTick = tick;
   }
 
@@ -169,4 +167,11 @@ export class SnapshotFanout {
     }
     return out;
   }
+}
+
+/** Takes a member off the room's channel: it gets private copies until it rejoins. */
+function leave(m: Member, link: NonNullable<Member['link']>): void {
+  link.join(false);
+  m.joined = false;
+  m.endShared();
 }

@@ -35,72 +35,36 @@ export interface TickPlan {
   setPos: Pos | undefined;
 }
 
-/**
- * A fixed-capacity FIFO of inputs, one typed array with four numbers per entry
- * (seq, buttons, aim, receive time): no object per input, and an input's fields
- * share a cache line. A server touches 500 of these between two messages of one
- * client, so the fewer lines per message the better.
- */
-class InputRing {
-  private readonly e: Float64Array;
-  private head = 0;
-  length = 0;
-
-  constructor(readonly capacity: number) {
-    this.e = new Float64Array(capacity * 4);
-  }
-
-  push(seq: number, buttons: number, aim: number, at: number): void {
-    const o = ((this.head + this.length++) % this.capacity) * 4;
-    this.e[o] = seq;
-    this.e[o + 1] = buttons;
-    this.e[o + 2] = aim;
-    this.e[o + 3] = at;
-  }
-
-  /** Slot of the oldest entry, which `shift` then drops. */
-  get first(): number {
-    return this.head;
-  }
-
-  /*
-   * Integers come back as small integers (`| 0`), so the fields they are stored in stay
-   * untagged-integer fields: a double field is a separate heap box in V8, one more
-   * cache miss on every message (seen in `perf annotate` as the hot spot of `offer`).
-   */
-  seq(slot: number): number {
-    const s = this.e[slot * 4];
-    return s < 0x40000000 ? s | 0 : s; // seqs past 2^30 (years of play) stay exact as doubles
-  }
-
-  buttons(slot: number): number {
-    return this.e[slot * 4 + 1] | 0;
-  }
-
-  aim(slot: number): number {
-    return this.e[slot * 4 + 2] | 0;
-  }
-
-  at(slot: number): number {
-    return this.e[slot * 4 + 3];
-  }
-
-  shift(): void {
-    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
-    this.length--;
-  }
-
-  clear(): void {
-    this.head = 0;
-    this.length = 0;
-  }
+/** Receive times (ms) of the real inputs applied, appended by `plan`: a room's queues share one, which it empties every step. */
+export interface AppliedLog {
+  at: number[];
+  count: number;
 }
 
+/** Where a queue keeps its entries: `INPUT_NUMBERS * limit` doubles of `data` from `offset` (a seat table's row). */
+export interface InputStore {
+  data: Float64Array;
+  offset: number;
+}
+
+/** Doubles per queued input: seq, buttons, aim, receive time. */
+export const INPUT_NUMBERS = 4;
+
+/*
+ * The queue is a fixed-capacity FIFO of numbers, four per entry (seq, buttons,
+ * aim, receive time): no object per input, and an input's fields share a cache
+ * line. In a server they live in the room's seat table (seats.ts), not in an
+ * array of the queue's own, which would cost three cold cache lines per message
+ * instead of one.
+ */
 export class InputQueue {
-  private readonly queue: InputRing;
-  /** Receive times (ms) of the real inputs applied by the last `plan` (the first `appliedCount`), for input-to-ack latency. */
-  readonly appliedAt: Float64Array;
-  appliedCount = 0;
+  private readonly e: Float64Array;
+  private readonly base: number; // offset of entry 0 in `e`
+  private readonly limit: number;
+  private head = 0;
+  private length = 0;
+  /** Where `plan` logs the receive times of the real inputs it applies (input-to-ack latency). */
+  readonly applied: AppliedLog;
   /** Last real input seq applied. */
   lastSeq = 0;
   /** Highest seq accepted. */
@@ -123,9 +87,17 @@ export class InputQueue {
   private readonly firstN: Input[][] = [[]];
   private readonly result: TickPlan = { inputs: this.firstN[0], setPos: undefined };
 
-  constructor(private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number }) {
-    this.queue = new InputRing(opts.limit);
-    this.appliedAt = new Float64Array(opts.limit);
+  /** Without a store the queue has an array of its own; without a log, a log of its own. */
+  constructor(
+    private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number },
+    store?: InputStore,
+    applied?: AppliedLog,
+  ) {
+    this.limit = opts.limit;
+    this.e = store?.data ?? new Float64Array(opts.limit * INPUT_NUMBERS);
+    this.base = store?.offset ?? 0;
+    if (this.base + opts.limit * INPUT_NUMBERS > this.e.length) throw new RangeError('input store too small for the queue');
+    this.applied = applied ?? { at: [], count: 0 };
   }
 
   /**
@@ -133,7 +105,8 @@ export class InputQueue {
    * applied, so inputs queued for the old socket are dropped rather than doubled.
    */
   rejoin(): void {
-    this.queue.clear();
+    this.head = 0;
+    this.length = 0;
     this.highSeq = this.lastSeq;
   }
 
@@ -154,28 +127,49 @@ export class InputQueue {
    */
   offer(seq: number, buttons: number, aim: number, now: number): number {
     if (seq <= this.highSeq) return 0;
-    if (this.queue.length >= this.opts.limit) {
+    if (this.length >= this.limit) {
       this.refused++;
       return -1;
     }
-    this.queue.push(seq, buttons & BTN_ALL, aim & 0xffff, now);
+    const o = this.base + ((this.head + this.length++) % this.limit) * INPUT_NUMBERS;
+    const e = this.e;
+    e[o] = seq;
+    e[o + 1] = buttons & BTN_ALL;
+    e[o + 2] = aim & 0xffff;
+    e[o + 3] = now;
     this.highSeq = seq;
     return 1;
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.length;
   }
 
-  /** Takes the oldest queued input as applied: its seq, its receive time, and it becomes the one a guess repeats. */
+  /*
+   * Integers come back as small integers (`| 0`), so the fields they are stored in stay
+   * untagged-integer fields: a double field is a separate heap box in V8, one more
+   * cache miss on every message (seen in `perf annotate` as the hot spot of `offer`).
+   */
+  private buttonsAt(slot: number): number {
+    return this.e[this.base + slot * INPUT_NUMBERS + 1] | 0;
+  }
+
+  private aimAt(slot: number): number {
+    return this.e[this.base + slot * INPUT_NUMBERS + 2] | 0;
+  }
+
+  /** Takes the oldest queued input as applied: its seq, its receive time, and it becomes the one a guess repeats. Returns its slot. */
   private take(): number {
-    const q = this.queue;
-    const i = q.first;
-    this.lastSeq = q.seq(i);
-    this.lastButtons = q.buttons(i);
-    this.lastAim = q.aim(i);
-    this.appliedAt[this.appliedCount++] = q.at(i);
-    q.shift();
+    const i = this.head;
+    const o = this.base + i * INPUT_NUMBERS;
+    const seq = this.e[o];
+    this.lastSeq = seq < 0x40000000 ? seq | 0 : seq; // seqs past 2^30 (years of play) stay exact as doubles
+    this.lastButtons = this.buttonsAt(i);
+    this.lastAim = this.aimAt(i);
+    const log = this.applied;
+    log.at[log.count++] = this.e[o + 3];
+    this.head = i + 1 === this.limit ? 0 : i + 1;
+    this.length--;
     return i;
   }
 
@@ -188,15 +182,13 @@ export class InputQueue {
   plan(pos: Pos, life: number, canGuess: boolean, dt: number): TickPlan {
     let setPos: Pos | undefined;
     let fire = 0;
-    const q = this.queue;
-    this.appliedCount = 0;
     this.credit32 = Math.min(this.opts.maxPerTick * 32, this.credit32 + 32 + CREDIT_SLACK * 32);
-    if (this.guessed > 0 && q.length > 0) {
+    if (this.guessed > 0 && this.length > 0) {
       const valid = this.anchor !== null && this.anchorLife === life;
-      const k = Math.min(this.guessed, q.length);
+      const k = Math.min(this.guessed, this.length);
       let p: Pos = this.anchor ?? pos;
       for (let j = 0; j < k; j++) {
-        const b = q.buttons(this.take());
+        const b = this.buttonsAt(this.take());
         if (valid) p = movePlayer(p.x, p.y, b, dt);
         fire |= b & BTN_FIRE;
       }
@@ -212,16 +204,16 @@ export class InputQueue {
     }
     // Real inputs that replaced guesses above cost nothing: their steps were paid for when guessed.
     let n = 0;
-    const real = Math.min(q.length, this.credit32 >> 5);
+    const real = Math.min(this.length, this.credit32 >> 5);
     this.credit32 -= real * 32;
     for (let j = 0; j < real; j++) {
       const i = this.take();
-      this.input(n++, q.buttons(i) | fire, q.aim(i));
+      this.input(n++, this.buttonsAt(i) | fire, this.aimAt(i));
       fire = 0;
     }
     if (n === 0) {
       if (fire) this.input(n++, fire, this.lastAim); // a shot from a late input is not lost
-      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks && this.credit32 >= 32 && q.length === 0) {
+      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks && this.credit32 >= 32 && this.length === 0) {
         if (this.guessed === 0) {
           this.anchor = setPos ?? pos;
           this.anchorLife = life;

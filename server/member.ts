@@ -1,9 +1,26 @@
 import type { Config } from './config.ts';
-import { InputQueue } from './inputs.ts';
-import { TokenBucket } from './ratelimit.ts';
+import { type AppliedLog, INPUT_NUMBERS, InputQueue } from './inputs.ts';
+import { type RateRule, TokenBucket } from './ratelimit.ts';
+import { SeatTable } from './seats.ts';
 import type { Link } from './transport.ts';
+import { ALL_VIEW } from '../netcode/interest.ts';
 import type { WireEvent } from '../netcode/protocol.ts';
 import { SentViews } from '../netcode/snapcache.ts';
+
+/** What a room shares among its members: the seat table their hot numbers live in, the message limit, the applied-input log. */
+export interface SeatContext {
+  table: SeatTable;
+  msgRule: RateRule;
+  applied: AppliedLog;
+}
+
+/** Numbers a member keeps in its seat table row: the message limit's `tat`, then the input queue. */
+export const seatNumbers = (cfg: Config): number => 1 + cfg.inputQueueLimit * INPUT_NUMBERS;
+
+/** A room's seat context for `seats` members. */
+export function seatContext(cfg: Config, seats: number, msgRule: RateRule): SeatContext {
+  return { table: new SeatTable(seats, seatNumbers(cfg)), msgRule, applied: { at: [], count: 0 } };
+}
 
 /**
  * One player's seat in a room, which outlives its socket: a dropped member keeps
@@ -17,35 +34,97 @@ export class Member {
   helloDeadline: number; // ms
   droppedAt: number | null = null; // ms
   readonly inputs: InputQueue;
-  readonly msgBucket: TokenBucket;
   readonly chatBucket: TokenBucket;
+  /** This member's row in the room's seat table (released by `release`); `[row]` is the message limit's state. */
+  private readonly row: number;
+  private readonly seats: SeatContext;
 
   /** Newest snapshot tick this client acknowledged (0 = none): its delta baseline. */
   ackTick = 0;
   /** The tick whose remote state the player saw when acting (lag compensation). */
   viewTick = 0;
-  /** View key of each snapshot sent, by tick, to rebuild the baseline the client holds. */
-  readonly sent: SentViews;
+  /**
+   * View key of each private snapshot sent, by tick, to rebuild the baseline the
+   * client holds. Shared snapshots are not written here one by one: see `sharedFrom`.
+   */
+  private readonly sent: SentViews;
+  /**
+   * First tick of the current run of shared snapshots (0 = not in one): the client
+   * was sent every tick from here to `lastSentTick` through the room's channel, in
+   * the view of all. Kept as a range so the common tick writes nothing per client
+   * (each write would be a cold cache line among 500 clients); `endShared` writes
+   * the run into `sent` when it ends.
+   */
+  private sharedFrom = 0;
   /** Events up to this tick have been delivered. */
   eventTick = 0;
   /** Tick of the last snapshot sent on the current link (0 = none yet). */
   lastSentTick = 0;
   /** Whether the current link has joined the room's channel (gets the shared snapshot). */
   joined = false;
-  /** Events for this client alone (notices), delivered with its next snapshot. */
-  readonly notices: WireEvent[] = [];
+  /** Events for this client alone (notices), delivered with its next snapshot; null when none (checked every tick, without a load). */
+  notices: WireEvent[] | null = null;
   snapshotsSkipped = 0;
 
-  constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config) {
+  constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config, seats: SeatContext) {
     this.link = link;
     this.helloDeadline = now + cfg.helloTimeoutS * 1000;
-    this.inputs = new InputQueue({ limit: cfg.inputQueueLimit, maxPerTick: cfg.maxInputsPerTick, reuseTicks: cfg.inputReuseTicks });
-    this.msgBucket = new TokenBucket(cfg.msgRatePerS, cfg.msgBurst, now);
+    this.seats = seats;
+    this.row = seats.table.take();
+    seats.table.data[this.row] = now; // the message limit starts with its whole burst
+    this.inputs = new InputQueue(
+      { limit: cfg.inputQueueLimit, maxPerTick: cfg.maxInputsPerTick, reuseTicks: cfg.inputReuseTicks },
+      { data: seats.table.data, offset: this.row + 1 },
+      seats.applied,
+    );
     this.chatBucket = new TokenBucket(cfg.chatRatePerS, cfg.chatBurst, now);
     this.sent = new SentViews(cfg.historyTicks);
   }
 
   get connected(): boolean {
     return this.link !== null;
+  }
+
+  /** Counts one message against the limit; false when over it. */
+  takeMessage(now: number): boolean {
+    return this.seats.msgRule.take(this.seats.table.data, this.row, now);
+  }
+
+  /** The seat is gone for good: its row goes back to the table. */
+  release(): void {
+    this.seats.table.release(this.row);
+  }
+
+  /** The view key this client was sent at `tick`, or undefined if not sent on record (no baseline). */
+  sentView(tick: number): number | undefined {
+    if (this.sharedFrom > 0 && tick >= this.sharedFrom && tick <= this.lastSentTick) return ALL_VIEW;
+    return this.sent.get(tick);
+  }
+
+  /** `tick` went out privately, in `viewKey`. Ends a shared run first. */
+  sentPrivate(tick: number, viewKey: number): void {
+    this.endShared();
+    this.sent.record(tick, viewKey);
+    this.lastSentTick = tick;
+  }
+
+  /** `tick` went out through the room's channel; the previous tick must have been sent too (or none yet). */
+  sentShared(tick: number): void {
+    if (this.sharedFrom === 0) this.sharedFrom = tick;
+    this.lastSentTick = tick;
+  }
+
+  /** A new socket, or a new HELLO on it: nothing sent on it yet (what was sent before stays on record for a resume). */
+  restartSends(): void {
+    this.endShared();
+    this.lastSentTick = 0;
+  }
+
+  /** Ends the run of shared snapshots: what it covered (up to the ring's reach) goes into `sent`. */
+  endShared(): void {
+    if (this.sharedFrom === 0) return;
+    const last = this.lastSentTick;
+    for (let t = Math.max(this.sharedFrom, last - this.sent.capacity + 1); t <= last; t++) this.sent.record(t, ALL_VIEW);
+    this.sharedFrom = 0;
   }
 }

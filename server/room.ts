@@ -17,7 +17,9 @@ import {
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { toWire } from './events.ts';
-import { Member } from './member.ts';
+import type { AppliedLog } from './inputs.ts';
+import { Member, type SeatContext, seatContext } from './member.ts';
+import { RateRule } from './ratelimit.ts';
 import { SnapshotFanout } from './fanout.ts';
 import type { Channel, Link } from './transport.ts';
 
@@ -53,10 +55,8 @@ export class Room {
   private readonly stepOptions = { rewind: { get: (shooter: number) => this.seenBy(shooter) } };
   private readonly fanout: SnapshotFanout;
   private lastStepAt: number; // ms
-  /** Receive times of the inputs applied by the last step (input-to-ack latency). */
-  readonly appliedAt: number[] = [];
-  /** How many of `appliedAt` the last step filled. */
-  appliedCount = 0;
+  /** The members' seat table, message limit and applied-input log. */
+  private readonly seats: SeatContext;
   emptySince: number | null;
   /** Each player's seat state for the snapshot (its input queue: lastSeq and anchor). */
   private readonly seatOf = (playerId: number) => this.byPlayer.get(playerId)?.inputs;
@@ -68,9 +68,15 @@ export class Room {
     this.world = createWorld({ seed: opts.seed, npcCount: opts.config.npcCount });
     this.rewindTicks = Math.ceil(MAX_REWIND * opts.config.tickRate);
     this.fanout = new SnapshotFanout(opts.config, opts.channel ?? null);
+    this.seats = seatContext(opts.config, opts.config.maxPlayersPerRoom, new RateRule(opts.config.msgRatePerS, opts.config.msgBurst));
     this.fanout.record(this.world, [], this.seatOf);
     this.emptySince = opts.now;
     this.lastStepAt = opts.now;
+  }
+
+  /** Receive times (ms) of the real inputs the last step applied, in `at[0 .. count)` (input-to-ack latency). */
+  get applied(): Readonly<AppliedLog> {
+    return this.seats.applied;
   }
 
   /**
@@ -128,7 +134,7 @@ export class Room {
       m.link = link;
       m.welcomed = false;
       m.joined = false; // a new socket starts outside the channel and with nothing sent
-      m.lastSentTick = 0;
+      m.restartSends();
       m.helloDeadline = now + this.cfg.helloTimeoutS * 1000;
       old?.close(CLOSE_REPLACED, 'replaced by a newer connection');
     } else {
@@ -136,7 +142,7 @@ export class Room {
         this.refuse(link, CLOSE_ROOM_FULL, `room ${this.code} is full`);
         return null;
       }
-      m = new Member(sid, name, link, now, this.cfg);
+      m = new Member(sid, name, link, now, this.cfg, this.seats);
       this.members.set(sid, m);
     }
     this.emptySince = null;
@@ -145,8 +151,8 @@ export class Room {
 
   /** One message from a member's socket. Bad input closes that socket only. */
   receive(m: Member, bytes: Uint8Array, now: number): void {
-    if (!m.link) return;
-    if (!m.msgBucket.take(now)) {
+    if (m.link === null) return; // `!m.link` would load the link's map: a cache miss per message
+    if (!m.takeMessage(now)) {
       this.refuse(m.link, CLOSE_RATE_LIMIT, 'too many messages');
       return;
     }
@@ -190,7 +196,7 @@ export class Room {
       case C_CHAT:
         if (!m.chatBucket.take(now)) {
           // One pending notice says it all; a client that floods while not reading cannot grow this.
-          if (m.notices.length === 0) m.notices.push([EV_NOTICE, 'Slow down: chat message not sent.']);
+          m.notices ??= [[EV_NOTICE, 'Slow down: chat message not sent.']];
           return;
         }
         this.pending.push([EV_CHAT, m.playerId, msg.text]);
@@ -229,9 +235,9 @@ export class Room {
     m.welcomed = true;
     m.inputs.rejoin();
     // Continue by delta from what the client still holds, if we sent it and still have it.
-    m.ackTick = resumeTick > 0 && m.sent.get(resumeTick) !== undefined && this.fanout.has(resumeTick) ? resumeTick : 0;
+    m.ackTick = resumeTick > 0 && m.sentView(resumeTick) !== undefined && this.fanout.has(resumeTick) ? resumeTick : 0;
     m.eventTick = this.tick; // the roster in WELCOME covers everything before now
-    m.lastSentTick = 0;
+    m.restartSends();
     m.link.send(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId: m.playerId, tickRate: this.cfg.tickRate,
       serverTick: this.tick, room: this.code, roster: this.roster(), resumed, lastSeq: m.inputs.lastSeq,
@@ -242,7 +248,7 @@ export class Room {
     // 0 = "I hold nothing usable" (a client that desynced asks for a full snapshot this way).
     if (tick === 0) m.ackTick = 0;
     // Only a tick we sent this client and still hold can be its baseline.
-    else if (tick > m.ackTick && tick <= this.tick && m.sent.get(tick) !== undefined) m.ackTick = tick;
+    else if (tick > m.ackTick && tick <= this.tick && m.sentView(tick) !== undefined) m.ackTick = tick;
   }
 
   /** The member's socket closed (any reason). Its seat stays for the resume grace period. */
@@ -251,12 +257,14 @@ export class Room {
     m.link = null;
     m.welcomed = false;
     m.joined = false;
+    m.endShared();
     if (m.playerId) {
       // The grace period runs from the first drop: reconnecting without HELLO does not extend it.
       m.droppedAt ??= now;
       this.pending.push([EV_DROP, m.playerId]);
     } else {
       this.members.delete(m.sid);
+      m.release();
     }
     if (this.connectedCount === 0) this.emptySince = now;
   }
@@ -270,7 +278,7 @@ export class Room {
   /** Runs one fixed step and sends every client its snapshot. */
   step(now: number): void {
     this.lastStepAt = now;
-    this.appliedCount = 0;
+    this.seats.applied.count = 0;
     this.expire(now);
     // Nobody to see it: the world waits (dropped players resume where they left) and costs nothing.
     if (this.connectedCount === 0) return;
@@ -281,7 +289,6 @@ export class Room {
       const m = this.byPlayer.get(p.id);
       if (!m) continue;
       const plan = m.inputs.plan(p, world.round.number * 65536 + p.deaths, m.link !== null && p.hp > 0, this.dt);
-      for (let i = 0; i < m.inputs.appliedCount; i++) this.appliedAt[this.appliedCount++] = m.inputs.appliedAt[i];
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
       if (plan.inputs.length) inputs.set(p.id, plan.inputs);
     }
@@ -314,6 +321,7 @@ export class Room {
         this.pending.push([EV_LEAVE, m.playerId]);
         this.members.delete(m.sid);
         this.byPlayer.delete(m.playerId);
+        m.release();
       }
     }
   }

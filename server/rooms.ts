@@ -124,7 +124,8 @@ export class RoomManager {
     }
     const t1 = this.opts.clock();
     const ms = t1 - t0;
-    for (let i = 0; i < room.appliedCount; i++) this.inputAckMs.add(t1 - room.appliedAt[i]);
+    const applied = room.applied;
+    for (let i = 0; i < applied.count; i++) this.inputAckMs.add(t1 - applied.at[i]);
     this.tickMs.add(ms);
     this.lastTickMs = ms;
     if (ms > this.period) this.overruns++;

@@ -15,13 +15,17 @@ import type { Session } from './tokens.ts';
 import { verifyToken } from './tokens.ts';
 import type { Link } from './transport.ts';
 
+/**
+ * Every field is set at the upgrade, so all of them live in the object itself: a
+ * field added later goes to a separate property store, one more cache miss on
+ * every message (this object is read cold, among hundreds of others).
+ */
 interface SocketData {
   session: Session;
   code: string;
-  room?: Room;
-  member?: Member | null;
-  link?: Link;
-  closed: boolean;
+  room: Room | null;
+  member: Member | null;
+  link: UwsLink | null;
 }
 
 export interface WsDeps {
@@ -36,6 +40,35 @@ export interface WsDeps {
 
 /** The uWS topic of a room's Channel. */
 export const roomTopic = (code: string): string => `room/${code}`;
+
+/**
+ * A uWS socket as a room Link. A class rather than closures over the socket's
+ * data: the room asks every client's `buffered()` every tick, and each object on
+ * the way (closure context, user data) is one more cold cache line per client.
+ */
+class UwsLink implements Link {
+  closed = false; // set by the close handler: the socket must not be touched after
+
+  constructor(private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string) {}
+
+  send(bytes: Uint8Array): void {
+    if (!this.closed) this.ws.cork(() => this.ws.send(bytes, true));
+  }
+
+  buffered(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.closed) this.ws.end(code, reason);
+  }
+
+  join(on: boolean): void {
+    if (this.closed) return;
+    if (on) this.ws.subscribe(this.topic);
+    else this.ws.unsubscribe(this.topic);
+  }
+}
 
 function reject(res: uWS.HttpResponse, status: string, reason: string): void {
   res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8').end(reason));
@@ -82,7 +115,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
         d.onReject(503);
         return reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
       }
-      res.upgrade<SocketData>({ session: check.session, code, closed: false }, key, protocol, extensions, context);
+      res.upgrade<SocketData>({ session: check.session, code, room: null, member: null, link: null }, key, protocol, extensions, context);
     },
 
     open: (ws) => {
@@ -90,24 +123,10 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       const now = d.now();
       const room = d.manager.getOrCreate(data.code, now);
       if (!room) {
-        data.closed = true;
         ws.end(1013, 'too many rooms; try again later');
         return;
       }
-      const link: Link = {
-        send: (bytes) => {
-          if (!data.closed) ws.cork(() => ws.send(bytes, true));
-        },
-        buffered: () => (data.closed ? 0 : ws.getBufferedAmount()),
-        close: (code, reason) => {
-          if (!data.closed) ws.end(code, reason);
-        },
-        join: (on) => {
-          if (data.closed) return;
-          if (on) ws.subscribe(roomTopic(data.code));
-          else ws.unsubscribe(roomTopic(data.code));
-        },
-      };
+      const link = new UwsLink(ws, roomTopic(data.code));
       data.room = room;
       data.link = link;
       data.member = room.connect(data.session.sid, data.session.name, link, now);
@@ -115,7 +134,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
 
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
-      if (!data.member || !data.room) return;
+      if (data.member === null || data.room === null) return; // compared, not tested for truth: no load of the object
       if (!isBinary) return data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
       // Decoded synchronously: the ArrayBuffer is freed when this callback returns.
       data.room.receive(data.member, new Uint8Array(message), d.now());
@@ -123,8 +142,9 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
 
     close: (ws) => {
       const data = ws.getUserData();
-      data.closed = true;
-      if (data.member && data.room && data.link) data.room.disconnect(data.member, data.link, d.now());
+      if (data.link === null) return; // refused at open: never joined a room
+      data.link.closed = true;
+      if (data.member && data.room) data.room.disconnect(data.member, data.link, d.now());
     },
   });
 }
