@@ -60,7 +60,10 @@ export const INPUT_NUMBERS = 4;
 export class InputQueue {
   private readonly e: Float64Array;
   private readonly base: number; // offset of entry 0 in `e`
+  // The options are copied into the queue: reading them through an object of their own is one more cold line a tick.
   private readonly limit: number;
+  private readonly maxPerTick: number;
+  private readonly reuseTicks: number;
   private head = 0;
   private length = 0;
   /** Where `plan` logs the receive times of the real inputs it applies (input-to-ack latency). */
@@ -89,11 +92,13 @@ export class InputQueue {
 
   /** Without a store the queue has an array of its own; without a log, a log of its own. */
   constructor(
-    private readonly opts: { limit: number; maxPerTick: number; reuseTicks: number },
+    opts: { limit: number; maxPerTick: number; reuseTicks: number },
     store?: InputStore,
     applied?: AppliedLog,
   ) {
     this.limit = opts.limit;
+    this.maxPerTick = opts.maxPerTick;
+    this.reuseTicks = opts.reuseTicks;
     this.e = store?.data ?? new Float64Array(opts.limit * INPUT_NUMBERS);
     this.base = store?.offset ?? 0;
     if (this.base + opts.limit * INPUT_NUMBERS > this.e.length) throw new RangeError('input store too small for the queue');
@@ -182,7 +187,7 @@ export class InputQueue {
   plan(pos: Pos, life: number, canGuess: boolean, dt: number): TickPlan {
     let setPos: Pos | undefined;
     let fire = 0;
-    this.credit32 = Math.min(this.opts.maxPerTick * 32, this.credit32 + 32 + CREDIT_SLACK * 32);
+    this.credit32 = Math.min(this.maxPerTick * 32, this.credit32 + 32 + CREDIT_SLACK * 32);
     if (this.guessed > 0 && this.length > 0) {
       const valid = this.anchor !== null && this.anchorLife === life;
       const k = Math.min(this.guessed, this.length);
@@ -213,7 +218,7 @@ export class InputQueue {
     }
     if (n === 0) {
       if (fire) this.input(n++, fire, this.lastAim); // a shot from a late input is not lost
-      else if (canGuess && this.lastSeq > 0 && this.guessed < this.opts.reuseTicks && this.credit32 >= 32 && this.length === 0) {
+      else if (canGuess && this.lastSeq > 0 && this.guessed < this.reuseTicks && this.credit32 >= 32 && this.length === 0) {
         if (this.guessed === 0) {
           this.anchor = setPos ?? pos;
           this.anchorLife = life;
@@ -235,7 +240,7 @@ export class InputQueue {
 
   private input(n: number, buttons: number, aim: number): void {
     const slot = this.slots[n];
-    if (slot) {
+    if (slot !== undefined) { // not `if (slot)`, which would load the object's map only to write it
       slot.buttons = buttons;
       slot.aim = aim;
     } else {

@@ -106,7 +106,7 @@ export class Room {
 
   get connectedCount(): number {
     let n = 0;
-    for (const m of this.members.values()) if (m.link) n++;
+    for (const m of this.members.values()) if (m.link !== null) n++; // every tick: compare, do not load the link
     return n;
   }
 
@@ -315,8 +315,8 @@ export class Room {
   /** Closes sockets that never said HELLO and frees seats whose resume grace ran out. */
   private expire(now: number): void {
     for (const m of this.members.values()) {
-      if (m.link && !m.welcomed && now > m.helloDeadline) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
-      if (!m.link && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000) {
+      if (m.link !== null && !m.welcomed && now > m.helloDeadline) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
+      if (m.link === null && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000) {
         this.world = removePlayer(this.world, m.playerId);
         this.pending.push([EV_LEAVE, m.playerId]);
         this.members.delete(m.sid);
