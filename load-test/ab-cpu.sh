@@ -11,6 +11,8 @@
 # of BENCHMARKS.md, solo runs of one server a minute apart differ by up to 30 %, the two
 # servers of one run by a few percent. Prints each server's user and system CPU (cores)
 # over the middle half of the run, and B/A. Swap A and B for a second reading.
+# AB_ENV_A and AB_ENV_B add server settings to one side only, e.g. AB_ENV_B="TICK_PHASES=4"
+# with the same checkout for A and B compares two configurations.
 # Loopback only (ports 8201 and 8202); stops by itself.
 set -euo pipefail
 A=${1:?usage: ab-cpu.sh DIR_A DIR_B [SECONDS]}
@@ -31,11 +33,12 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-start() { # dir port
+start() { # dir port extra-env
   local entry=server/main.ts dir=$1
   if [ "$dir" = floor ]; then entry=load-test/floor.ts dir=$HERE; fi
-  (cd "$dir" && TICK_RATE=20 NPC_COUNT=0 MAX_PLAYERS_PER_ROOM=50 VIEW_RADIUS=0 PORT=$2 HOST=127.0.0.1 SECRET=ab \
-    LOG_LEVEL=warn exec taskset -c 0 node --import tsx "$entry" > "/tmp/ab-cpu-$2.log" 2>&1) &
+  # shellcheck disable=SC2086 # the extra settings are words on purpose
+  (cd "$dir" && exec env TICK_RATE=20 NPC_COUNT=0 MAX_PLAYERS_PER_ROOM=50 VIEW_RADIUS=0 PORT=$2 HOST=127.0.0.1 SECRET=ab \
+    LOG_LEVEL=warn $3 taskset -c 0 node --import tsx "$entry" > "/tmp/ab-cpu-$2.log" 2>&1) &
   PIDS+=($!)
 }
 cpu() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks
@@ -44,8 +47,8 @@ listener() { ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= 
 for p in 8201 8202; do
   [ -z "$(listener $p)" ] || die "port $p is in use: stop whatever listens there first"
 done
-start "$A" 8201
-start "$B" 8202
+start "$A" 8201 "${AB_ENV_A:-}"
+start "$B" 8202 "${AB_ENV_B:-}"
 for p in 8201 8202; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$p/healthz" > /dev/null && break; sleep 0.1; done
   [ -n "$(listener $p)" ] || die "no server came up on port $p (log: /tmp/ab-cpu-$p.log)"

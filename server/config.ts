@@ -16,6 +16,7 @@ export interface Config {
   roomIdleS: number; // ROOM_IDLE_S, an empty room is removed after this
   resumeGraceS: number; // RESUME_GRACE_S, a dropped player's entity is kept this long
   maxCatchUpTicks: number; // MAX_CATCHUP_TICKS, backlog clamp of the tick accumulator
+  tickPhases: number; // TICK_PHASES, slots per tick period the rooms' ticks are spread over (fewer: less CPU, longer waits behind ticks)
   maxInputsPerTick: number; // MAX_INPUTS_PER_TICK, queued inputs applied per player per tick
   inputQueueLimit: number; // INPUT_QUEUE_LIMIT, inputs held per player beyond which new ones are refused
   inputReuseTicks: number; // INPUT_REUSE_TICKS, ticks the last input is repeated when none arrived
@@ -49,6 +50,7 @@ export function defaultConfig(): Config {
     roomIdleS: 60,
     resumeGraceS: 30,
     maxCatchUpTicks: 5,
+    tickPhases: 8,
     maxInputsPerTick: 3,
     inputQueueLimit: 16,
     inputReuseTicks: 4,
@@ -102,6 +104,7 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   roomIdleS: ['ROOM_IDLE_S', num(0, 86400)],
   resumeGraceS: ['RESUME_GRACE_S', num(0, 3600)],
   maxCatchUpTicks: ['MAX_CATCHUP_TICKS', int(1, 100)],
+  tickPhases: ['TICK_PHASES', int(1, 64)],
   maxInputsPerTick: ['MAX_INPUTS_PER_TICK', int(1, 16)],
   inputQueueLimit: ['INPUT_QUEUE_LIMIT', int(1, 256)],
   inputReuseTicks: ['INPUT_REUSE_TICKS', int(0, 60)],

@@ -11,7 +11,6 @@ import { SampleRing } from '../netcode/samples.ts';
 
 export const ROOM_CODE = /^[A-Z]{5}$/;
 const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ'; // no I or O: codes get read aloud and typed
-const PHASES = 8; // tick slots per period
 
 export interface ManagerOptions {
   config: Config;
@@ -60,9 +59,10 @@ export class RoomManager {
       if (this.rooms.size >= this.cfg.maxRooms) return null;
       room = new Room({ code, config: this.cfg, now, seed: this.opts.seed(), channel: this.opts.channel?.(code) });
       this.rooms.set(code, room);
-      // Rooms take the PHASES slots of the period in turn: ticks are spread out, yet the
-      // loop wakes at most PHASES times a period however many rooms there are.
-      const phase = ((this.created++ % PHASES) / PHASES) * this.period;
+      // Rooms take the TICK_PHASES slots of the period in turn: ticks are spread out, yet the
+      // loop wakes at most that many times a period however many rooms there are.
+      const phases = this.cfg.tickPhases;
+      const phase = ((this.created++ % phases) / phases) * this.period;
       this.clocks.set(room, new TickScheduler({ rate: this.cfg.tickRate, maxCatchUp: this.cfg.maxCatchUpTicks, now: now + phase }));
     }
     return room;
@@ -78,7 +78,7 @@ export class RoomManager {
   }
 
   /**
-   * Runs the room ticks that are due. Rooms tick in PHASES slots spread over the
+   * Runs the room ticks that are due. Rooms tick in TICK_PHASES slots spread over the
    * period, not all at once: between two slots the event loop reads sockets and
    * answers pings, so a message never waits behind every room's tick, and a
    * tick's CPU load is spread out.

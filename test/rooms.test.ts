@@ -20,6 +20,18 @@ describe('RoomManager (virtual time)', () => {
     expect(batches).toBeGreaterThanOrEqual(4 * 19); // wake-ups serve one room at a time, not all four together
   });
 
+  it('with TICK_PHASES=1 ticks every room in the same wake-up', () => {
+    let now = 0;
+    const m = new RoomManager({ config: { ...defaultConfig(), tickRate: 20, tickPhases: 1, roomIdleS: 3600 }, now, clock: () => now, seed: () => 1 });
+    for (const code of ['AAAAA', 'BBBBB', 'CCCCC', 'DDDDD']) m.getOrCreate(code, 0);
+    const batches: number[] = [];
+    for (now = 1; now < 1000; now++) {
+      const ran = m.update(now);
+      if (ran > 0) batches.push(ran);
+    }
+    expect(batches).toEqual(new Array(20).fill(4));
+  });
+
   it('caps the number of rooms', () => {
     const m = new RoomManager({ config: { ...defaultConfig(), maxRooms: 2 }, now: 0, clock: () => 0, seed: () => 1 });
     expect(m.getOrCreate('AAAAA', 0)).not.toBeNull();
