@@ -11,6 +11,8 @@
 # of BENCHMARKS.md, solo runs of one server a minute apart differ by up to 30 %, the two
 # servers of one run by a few percent. Prints each server's user and system CPU (cores)
 # over the middle half of the run, and B/A. Swap A and B for a second reading.
+# With PERF=1 (needs Linux perf), it also samples cpu 0 over the measured half and prints each
+# server's share of the samples by binary: kernel, node (V8), uws, libc, and JIT (our JavaScript).
 # AB_ENV_A and AB_ENV_B add server settings to one side only, e.g. AB_ENV_B="TICK_PHASES=4"
 # with the same checkout for A and B compares two configurations.
 # Loopback only (ports 8201 and 8202); stops by itself.
@@ -65,13 +67,25 @@ done
 BOTS=("${PIDS[@]:2}")
 sleep $((S / 4 + 5)) # the ramp (≤ 3 s) and a quarter of the run
 read -r ua0 sa0 < <(cpu "$SA"); read -r ub0 sb0 < <(cpu "$SB"); t0=$(date +%s.%N)
-sleep $((S / 2))
+if [ "${PERF:-0}" = 1 ]; then
+  perf record -q -C 0 -F 1999 -o /tmp/ab-cpu-perf.data -- sleep $((S / 2)) > /dev/null 2>&1 || die "perf record failed (is perf installed and allowed?)"
+else
+  sleep $((S / 2))
+fi
 read -r ua1 sa1 < <(cpu "$SA"); read -r ub1 sb1 < <(cpu "$SB"); t1=$(date +%s.%N)
 wait "${BOTS[@]}" || echo "ab-cpu: a bot run exited non-zero (logs: /tmp/ab-cpu-bots-*.log)" >&2
 awk -v hz="$HZ" -v t0="$t0" -v t1="$t1" -v ua=$((ua1 - ua0)) -v sa=$((sa1 - sa0)) -v ub=$((ub1 - ub0)) -v sb=$((sb1 - sb0)) 'BEGIN {
   el = t1 - t0; a = (ua + sa) / hz / el; b = (ub + sb) / hz / el
   printf "A user %.3f sys %.3f total %.3f | B user %.3f sys %.3f total %.3f | B/A %.3f\n", ua/hz/el, sa/hz/el, a, ub/hz/el, sb/hz/el, b, b / a
 }'
+if [ "${PERF:-0}" = 1 ]; then # % of all cpu-0 samples, so 1.00 % is 0.01 cores
+  perf report -i /tmp/ab-cpu-perf.data --no-children --sort pid,dso -F overhead,pid,dso 2> /dev/null | awk -v A="$SA" -v B="$SB" '
+    /^#/ || NF < 3 { next }
+    { p = $1; sub("%", "", p); pid = $2; sub(":.*", "", pid); d = $NF
+      if (d ~ /JIT|perf-|^[0-9]+$|unknown/) d = "JIT"; else if (d ~ /kernel/) d = "kernel"; else { sub(/\..*/, "", d) }
+      if (pid == A) a[d] += p; else if (pid == B) b[d] += p; seen[d] = 1 }
+    END { for (d in seen) if (a[d] + b[d] >= 0.05) printf "  %-8s A %6.2f %%  B %6.2f %%  B-A %+6.2f\n", d, a[d], b[d], b[d] - a[d] }' | sort -k2
+fi
 for p in 8201 8202; do
   node -e 'const r = require(process.argv[1]); console.log(`${process.argv[2]}: ${r.bots.connected}/${r.bots.requested} bots, ${r.snapshots_per_bot_s} snapshots/bot/s, ${r.desyncs} desyncs`)' "/tmp/ab-cpu-$p.json" "$p"
 done
