@@ -149,6 +149,18 @@ export class FrameBuilder {
 
   /** Adds one entity; any order is fine (end() sorts), duplicate ids are a programmer error. */
   add(typeIndex: number, id: number, obj: object): void {
+    const at = this.slot(typeIndex, id) * this.schema.stride; // first: taking a slot may grow (replace) `values`
+    this.schema.quantize(typeIndex, obj, this.values, at);
+  }
+
+  /** The same, from the field values in the type's field order (`Schema.quantizeValues`). */
+  addValues(typeIndex: number, id: number, values: ArrayLike<number>): void {
+    const at = this.slot(typeIndex, id) * this.schema.stride;
+    this.schema.quantizeValues(typeIndex, values, this.values, at);
+  }
+
+  /** Takes the next entity slot for (type, id), growing the buffers when full; returns its index. */
+  private slot(typeIndex: number, id: number): number {
     if (typeIndex < 0 || typeIndex >= this.schema.types.length) throw new Error(`frame: unknown type ${typeIndex}`);
     if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new Error(`frame: bad id ${id}`);
     if (this.count === this.ids.length) this.grow();
@@ -156,7 +168,7 @@ export class FrameBuilder {
     if (n > 0 && id <= this.ids[n - 1]) this.sorted = false;
     this.ids[n] = id;
     this.types[n] = typeIndex;
-    this.schema.quantize(typeIndex, obj, this.values, n * this.schema.stride);
+    return n;
   }
 
   end(): Frame {

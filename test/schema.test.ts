@@ -1,7 +1,9 @@
 /** Field quantization: rounding, clamping, angle wrap, and the table-derived widths. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ARENA_SCHEMA, T_NPC, T_PLAYER, T_SHOT } from '../game/sim/netschema.ts';
+import { addPlayer, BTN_FIRE, BTN_RIGHT, createWorld, type Input, step } from '../game/sim/index.ts';
+import { ARENA_SCHEMA, T_NPC, T_PLAYER, T_ROUND, T_SHOT, worldToFrame } from '../game/sim/netschema.ts';
+import { FrameBuilder } from '../netcode/frame.ts';
 import { defineSchema, type TypeSpec } from '../netcode/schema.ts';
 
 const S = defineSchema([
@@ -26,6 +28,50 @@ function q(obj: object, type = 0): number[] {
 }
 
 describe('schema', () => {
+  it('worldToFrame gives every entity the values its fields have by name', () => {
+    let world = createWorld({ seed: 5, npcCount: 80 }); // over 64 entities: the builder grows mid-frame
+    for (let i = 0; i < 4; i++) world = addPlayer(world).world;
+    let shots = 0;
+    for (let t = 0; t < 40; t++) {
+      const inputs = new Map<number, Input>(world.players.map((p, i) => [p.id, { buttons: BTN_RIGHT | (t % 5 === i ? BTN_FIRE : 0), aim: 1000 * i }]));
+      world = step(world, inputs, 1 / 20);
+      shots += world.shots.length;
+    }
+    expect(shots).toBeGreaterThan(0);
+    const seat = { lastSeq: 1234, anchor: { x: 10, y: 20 } };
+    const frame = worldToFrame(new FrameBuilder(ARENA_SCHEMA), world, world.tick, () => seat);
+    const r = world.round;
+    const expected = new Map<number, [number, object]>([[0, [T_ROUND, { ...r, time: Math.ceil(r.time) }]]]);
+    for (const p of world.players) {
+      const own = { seq: seat.lastSeq - world.tick, ax: 10 - p.x, ay: 20 - p.y };
+      expected.set(p.id, [T_PLAYER, { ...p, shield: p.shield > 0, ...own }]);
+    }
+    for (const n of world.npcs) expected.set(n.id, [T_NPC, n]);
+    for (const s of world.shots) expected.set(s.id, [T_SHOT, s]);
+    expect(frame.count).toBe(expected.size);
+    const out = new Int32Array(ARENA_SCHEMA.stride);
+    for (let i = 0; i < frame.count; i++) {
+      const [type, obj] = expected.get(frame.ids[i]) ?? [-1, {}];
+      expect(frame.types[i]).toBe(type);
+      ARENA_SCHEMA.quantize(type, obj, out, 0);
+      expect([...frame.values.subarray(i * ARENA_SCHEMA.stride, (i + 1) * ARENA_SCHEMA.stride)]).toEqual([...out]);
+    }
+  });
+
+  it('quantizes the same from values by field position as from an object by name', () => {
+    const value = fc.oneof(fc.double({ noNaN: false }), fc.integer(), fc.constantFrom(0, -0, 0.5, -0.5, 1e9));
+    fc.assert(fc.property(fc.integer({ min: 0, max: ARENA_SCHEMA.types.length - 1 }), fc.array(value, { minLength: 11, maxLength: 11 }), (type, vs) => {
+      const t = ARENA_SCHEMA.types[type];
+      const obj = Object.fromEntries(t.names.map((n, i) => [n, vs[i]]));
+      const byName = new Int32Array(ARENA_SCHEMA.stride).fill(7);
+      const byPos = new Int32Array(ARENA_SCHEMA.stride).fill(-7);
+      ARENA_SCHEMA.quantize(type, obj, byName, 0);
+      ARENA_SCHEMA.quantizeValues(type, t.names.map((n) => vs[ARENA_SCHEMA.fieldIndex(type, n)]), byPos, 0);
+      expect([...byPos]).toEqual([...byName]);
+    }), { numRuns: 500 });
+    expect(() => ARENA_SCHEMA.fieldIndex(T_NPC, 'x1')).toThrow(/no field x1/);
+  });
+
   it('derives widths, stride and type bits from the table', () => {
     const t = S.types[0];
     expect(t.maxQ[0]).toBe(250); // (50 - -50) * 2.5
