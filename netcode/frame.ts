@@ -171,10 +171,11 @@ export class FrameBuilder {
     return n;
   }
 
-  end(): Frame {
+  /** The frame built since `begin`, made by `alloc` (default: from a slab). */
+  end(alloc: FrameAlloc = allocFrame): Frame {
     const n = this.count;
     const stride = this.schema.stride;
-    const frame = allocFrame(this.tick, n, stride);
+    const frame = alloc(this.tick, n, stride);
     const { ids, types, values } = frame;
     if (this.sorted) {
       ids.set(this.ids.subarray(0, n));

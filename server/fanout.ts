@@ -26,7 +26,7 @@ import type { World } from '../game/sim/index.ts';
 import { ARENA_SCHEMA, type SeatState, worldToFrame } from '../game/sim/netschema.ts';
 import { findPlayer } from '../game/sim/index.ts';
 import { encodeEvents, frameSnapshot } from '../netcode/codec.ts';
-import { FrameBuilder } from '../netcode/frame.ts';
+import { FrameBuilder, FramePool } from '../netcode/frame.ts';
 import { SnapshotHistory } from '../netcode/history.ts';
 import { ALL_VIEW, INTEREST_OFF, type InterestConfig } from '../netcode/interest.ts';
 import { EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol.ts';
@@ -39,6 +39,13 @@ export class SnapshotFanout {
   private readonly history: SnapshotHistory;
   private readonly cache: DeltaCache;
   private readonly builder = new FrameBuilder(ARENA_SCHEMA);
+  /**
+   * The history's frames, recycled: the one a push evicts is read by nobody after it
+   * (baselines are looked up by tick, and a tick that left the ring gets a full
+   * snapshot), so its buffer makes the next frame. Slab frames lived the ring's 64
+   * ticks, so they and their slabs all reached V8's old generation.
+   */
+  private readonly frames = new FramePool(4);
   private readonly eventTicks: Int32Array;
   private readonly eventLog: WireEvent[][];
   private tick = -1;
@@ -69,7 +76,9 @@ export class SnapshotFanout {
 
   /** Quantizes this tick's world (with each player's seat state) into the history and logs its events. */
   record(world: World, events: WireEvent[], seats?: (playerId: number) => SeatState | undefined): void {
-    this.history.push(worldToFrame(this.builder, world, world.tick, seats));
+    const evicted = this.history.occupant(world.tick);
+    this.history.push(worldToFrame(this.builder, world, world.tick, seats, this.frames.alloc));
+    if (evicted !== undefined && evicted !== this.history.get(evicted.tick)) this.frames.release(evicted);
     this.cache.beginTick(world.tick);
     this.tick = world.tick;
     const i = world.tick % this.eventTicks.length;

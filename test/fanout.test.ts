@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { addPlayer, BTN_RIGHT, createWorld } from '../game/sim/index.ts';
 import { ARENA_SCHEMA, type SeatState, worldToFrame } from '../game/sim/netschema.ts';
 import { frameChecksum } from '../netcode/checksum.ts';
-import { encodeServer } from '../netcode/codec.ts';
+import { decodeServer, encodeServer } from '../netcode/codec.ts';
 import { NetClient } from '../netcode/client.ts';
 import { encodeDelta } from '../netcode/delta.ts';
 import { FrameBuilder } from '../netcode/frame.ts';
@@ -80,6 +80,30 @@ describe('shared snapshots', () => {
     expect(caughtUp[0].kind === 'snapshot' && caughtUp[0].snap.events.some((e) => e[0] === EV_CHAT && e[2] === 'you there?')).toBe(true);
     tickAcked(h, [a, b], 1);
     expect(b.link.joined).toBe(true);
+    expect(b.net.stats.desyncs + b.net.stats.decodeErrors).toBe(0);
+    expect(b.entity(a.net.playerId)?.x).toBe(a.entity()?.x);
+  });
+
+  it('catches a client up from an ack 40 ticks old after the history has recycled its frames', () => {
+    const h = new Harness({ npcCount: 8 }); // drones wander: every frame differs
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    tickAcked(h, [a, b], 150); // past 2 × HISTORY_TICKS: evicted frames' buffers hold newer frames
+    b.link.backlog = 10 * h.cfg.backpressureBytes;
+    for (let i = 0; i < 40; i++) {
+      a.send(a.net.input({ buttons: i % 20 < 10 ? BTN_RIGHT : 0, aim: 0 }, 0, h.now).bytes);
+      h.ticks(1, [a, b]);
+    }
+    expect(b.link.joined).toBe(false);
+    b.link.backlog = 0;
+    for (const p of [a, b]) p.send(p.net.ack());
+    h.now += h.period;
+    h.room.step(h.now);
+    const d = decodeServer(b.link.inbox[0]);
+    expect(d.ok && d.msg.type === S_SNAPSHOT && d.msg.tick - d.msg.baseTick).toBe(41); // a delta from the old ack, not a full snapshot
+    b.drain();
+    a.drain();
+    tickAcked(h, [a, b], 2);
     expect(b.net.stats.desyncs + b.net.stats.decodeErrors).toBe(0);
     expect(b.entity(a.net.playerId)?.x).toBe(a.entity()?.x);
   });

@@ -14,7 +14,7 @@
  * cheap fallback.
  */
 import { defineSchema, type FieldSpec } from '../../netcode/schema.ts';
-import type { FrameBuilder, Frame } from '../../netcode/frame.ts';
+import type { Frame, FrameAlloc, FrameBuilder } from '../../netcode/frame.ts';
 import { ARENA_H, ARENA_W, POS_SCALE } from './constants.ts';
 import type { World } from './state.ts';
 
@@ -117,10 +117,10 @@ function fieldsOf<K extends string>(type: number, names: readonly K[]): Record<K
 /**
  * The quantized frame of `world` at `tick`: round (id 0), players, drones, shots.
  * `seats` gives each player's seat state (the server's input queues); without it
- * the seat fields are 0.
+ * the seat fields are 0. `alloc` makes the frame (default: from a slab).
  */
 export function worldToFrame(
-  builder: FrameBuilder, world: World, tick: number, seats?: (playerId: number) => SeatState | undefined,
+  builder: FrameBuilder, world: World, tick: number, seats?: (playerId: number) => SeatState | undefined, alloc?: FrameAlloc,
 ): Frame {
   builder.begin(tick);
   const r = world.round;
@@ -163,5 +163,5 @@ export function worldToFrame(
     sv[S.hit] = s.hit;
     builder.addValues(T_SHOT, s.id, sv);
   }
-  return builder.end();
+  return builder.end(alloc);
 }
