@@ -66,8 +66,13 @@ export class InputQueue {
   private readonly reuseTicks: number;
   private head = 0;
   private length = 0;
-  /** Where `plan` logs the receive times of the real inputs it applies (input-to-ack latency). */
+  /**
+   * Where `plan` logs the receive times of the real inputs it applies (input-to-ack
+   * latency). A shared log is emptied by its owner; the queue's own log holds the
+   * last plan's.
+   */
   readonly applied: AppliedLog;
+  private readonly ownLog: boolean;
   /** Last real input seq applied. */
   lastSeq = 0;
   /** Highest seq accepted. */
@@ -103,6 +108,7 @@ export class InputQueue {
     this.base = store?.offset ?? 0;
     if (this.base + opts.limit * INPUT_NUMBERS > this.e.length) throw new RangeError('input store too small for the queue');
     this.applied = applied ?? { at: [], count: 0 };
+    this.ownLog = applied === undefined;
   }
 
   /**
@@ -187,6 +193,7 @@ export class InputQueue {
   plan(pos: Pos, life: number, canGuess: boolean, dt: number): TickPlan {
     let setPos: Pos | undefined;
     let fire = 0;
+    if (this.ownLog) this.applied.count = 0;
     this.credit32 = Math.min(this.maxPerTick * 32, this.credit32 + 32 + CREDIT_SLACK * 32);
     if (this.guessed > 0 && this.length > 0) {
       const valid = this.anchor !== null && this.anchorLife === life;
