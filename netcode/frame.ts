@@ -7,7 +7,8 @@
  * - values.length === count * stride; entity i owns values[i*stride .. i*stride+fieldCount);
  *   slots past its type's field count are 0;
  * - every value is a valid quantized value of its field.
- * Frames are immutable once built: history, caches and clients share them.
+ * Frames are immutable once built: history, caches and clients share them. The one
+ * exception is a FramePool's frame after its owner gave it back (see FramePool).
  */
 import type { Schema } from './schema.ts';
 
@@ -31,7 +32,8 @@ export function emptyFrame(tick: number): Frame {
  * Slab allocation. Node 20 spends 0.3-1 µs on every `new Int32Array(n)` past 64
  * bytes (an off-heap backing store each time), against ~25 ns for a view on an
  * existing ArrayBuffer, and the codec makes a frame per decode and per filtered
- * view. So frames are carved from 256 KB slabs, never reused: fresh memory is
+ * view. So frames are carved from 256 KB slabs, never reused (an owner that knows
+ * when its frames die uses a FramePool instead): fresh memory is
  * zeroed, and a slab is freed by GC once all its frames are. Consequence: a
  * frame's arrays share their ArrayBuffer with other frames: never transfer or
  * detach `frame.values.buffer`, and never send it whole.
@@ -71,7 +73,8 @@ export function allocFrame(tick: number, count: number, stride: number): Frame {
 export type FrameAlloc = (tick: number, count: number, stride: number) => Frame;
 
 /**
- * Recycled frames for an owner that knows when a frame is dead: a Replica that
+ * Recycled frames for an owner that knows when a frame is dead: the server's
+ * snapshot history (fan-out), which gives back the frame a push evicts, or a Replica that
  * only ever lets go of the frame its history ring evicts. Each pooled frame has
  * its own ArrayBuffer, rezeroed and reused, so a client decoding 20–30 snapshots
  * a second allocates no frame memory. Slab frames churned 25 MB/s of ArrayBuffers

@@ -42,8 +42,8 @@ export class SnapshotFanout {
   /**
    * The history's frames, recycled: the one a push evicts is read by nobody after it
    * (baselines are looked up by tick, and a tick that left the ring gets a full
-   * snapshot), so its buffer makes the next frame. Slab frames lived the ring's 64
-   * ticks, so they and their slabs all reached V8's old generation.
+   * snapshot), so the pool takes its buffer for a later frame. Slab frames lived the
+   * ring's 64 ticks, so they and their slabs all reached V8's old generation.
    */
   private readonly frames = new FramePool(4);
   private readonly eventTicks: Int32Array;

@@ -51,9 +51,10 @@ export class Member {
   /**
    * First tick of the current run of shared snapshots (0 = not in one): the client
    * was sent every tick from here to `lastSentTick` through the room's channel, in
-   * the view of all. Kept as a range so the common tick writes nothing per client
-   * (each write would be a cold cache line among 500 clients); `endShared` writes
-   * the run into `sent` when it ends.
+   * the view of all. Kept as a range so the common tick writes no sent-view entry
+   * per client (another cold cache line among 500 clients; `lastSentTick` and
+   * `eventTick` sit in the member itself); `endShared` writes the run into `sent`
+   * when it ends.
    */
   private sharedFrom = 0;
   /** Events up to this tick have been delivered. */
@@ -95,9 +96,20 @@ export class Member {
     this.seats.table.release(this.row);
   }
 
-  /** The view key this client was sent at `tick`, or undefined if not sent on record (no baseline). */
+  /**
+   * The view key this client was sent at `tick`, or undefined if not on record (no
+   * baseline). Exactly what the ring would answer had every tick of a live run been
+   * written to it: a run tick is known while within the ring's reach, and an older
+   * tick whose slot a run tick would have overwritten is forgotten.
+   */
   sentView(tick: number): number | undefined {
-    if (this.sharedFrom > 0 && tick >= this.sharedFrom && tick <= this.lastSentTick) return ALL_VIEW;
+    const from = this.sharedFrom;
+    if (from > 0) {
+      const last = this.lastSentTick;
+      const cap = this.sent.capacity;
+      if (tick >= from && tick <= last) return tick > last - cap ? ALL_VIEW : undefined;
+      if (tick < from && ((((tick - from) % cap) + cap) % cap) <= last - from) return undefined;
+    }
     return this.sent.get(tick);
   }
 
@@ -108,7 +120,7 @@ export class Member {
     this.lastSentTick = tick;
   }
 
-  /** `tick` went out through the room's channel; the previous tick must have been sent too (or none yet). */
+  /** `tick` went out through the room's channel; the previous tick must have been sent to this client too. */
   sentShared(tick: number): void {
     if (this.sharedFrom === 0) this.sharedFrom = tick;
     this.lastSentTick = tick;

@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { addPlayer, BTN_RIGHT, createWorld } from '../game/sim/index.ts';
 import { ARENA_SCHEMA, type SeatState, worldToFrame } from '../game/sim/netschema.ts';
 import { frameChecksum } from '../netcode/checksum.ts';
-import { decodeServer, encodeServer } from '../netcode/codec.ts';
+import { decodeServer, encodeClient, encodeServer } from '../netcode/codec.ts';
 import { NetClient } from '../netcode/client.ts';
 import { encodeDelta } from '../netcode/delta.ts';
 import { FrameBuilder } from '../netcode/frame.ts';
-import { EV_CHAT, EV_NOTICE, PROTOCOL_VERSION, S_SNAPSHOT, S_WELCOME } from '../netcode/protocol.ts';
+import { C_ACK, EV_CHAT, EV_NOTICE, PROTOCOL_VERSION, S_SNAPSHOT, S_WELCOME } from '../netcode/protocol.ts';
 import { Harness, type Player } from './helpers/room.ts';
 
 /** Each player acks what it applied, as a client's INPUT would, then the room ticks. */
@@ -106,6 +106,25 @@ describe('shared snapshots', () => {
     tickAcked(h, [a, b], 2);
     expect(b.net.stats.desyncs + b.net.stats.decodeErrors).toBe(0);
     expect(b.entity(a.net.playerId)?.x).toBe(a.entity()?.x);
+  });
+
+  it('ignores an ack of a tick out of the baseline ring, also while the client is on the channel', () => {
+    for (const which of ['a tick of the live run', 'a private tick the run overwrote'] as const) {
+      const h = new Harness();
+      const a = h.player('Ada');
+      const b = h.player('Bob');
+      tickAcked(h, [a, b], 3);
+      const stale = which === 'a tick of the live run' ? h.room.tick - 1 : 1;
+      tickAcked(h, [a, b], h.cfg.historyTicks + 5);
+      expect(b.link.joined).toBe(true);
+      b.send(encodeClient({ type: C_ACK, ackTick: 0 })); // "send me a full snapshot"
+      b.send(encodeClient({ type: C_ACK, ackTick: stale }));
+      b.link.inbox.length = 0;
+      h.ticks(1);
+      expect(b.link.joined, which).toBe(false);
+      const d = decodeServer(b.link.inbox[0]);
+      expect(d.ok && d.msg.type === S_SNAPSHOT && d.msg.baseTick, which).toBe(0);
+    }
   });
 
   it('a notice goes out in a private copy that tick, instead of the shared one', () => {

@@ -102,17 +102,36 @@ describe('Member', () => {
   it('knows every tick of a shared run without writing each, and keeps the run when it ends', () => {
     const m = member();
     m.sentPrivate(10, 5);
-    for (let t = 11; t <= 40; t++) m.sentShared(t);
-    expect(m.sentView(10)).toBe(5);
+    for (let t = 11; t <= 20; t++) m.sentShared(t);
+    expect(m.sentView(10)).toBe(5); // a run of 10 ticks leaves the ring's other slots alone
     expect(m.sentView(11)).toBe(ALL_VIEW);
+    for (let t = 21; t <= 40; t++) m.sentShared(t);
+    expect(m.sentView(10)).toBeUndefined(); // now tick 26 holds its slot
+    expect(m.sentView(11)).toBeUndefined(); // 29 ticks behind: out of a 16-tick ring's reach
+    expect(m.sentView(25)).toBe(ALL_VIEW);
     expect(m.sentView(40)).toBe(ALL_VIEW);
     expect(m.sentView(41)).toBeUndefined();
     m.sentPrivate(41, 9); // leaving the channel ends the run: its last 16 ticks (the ring) stay known
     expect(m.sentView(41)).toBe(9);
     expect(m.sentView(40)).toBe(ALL_VIEW);
     expect(m.sentView(26)).toBe(ALL_VIEW);
-    expect(m.sentView(25)).toBeUndefined(); // beyond the ring, as for private sends
+    expect(m.sentView(25)).toBeUndefined(); // beyond the ring (the run has ended), as for private sends
     expect(m.sentView(11)).toBeUndefined();
+  });
+
+  it('during a live run answers as the ring would: run ticks within its reach, older ticks unless a run tick took their slot', () => {
+    const m = member(); // ring of 16
+    m.sentPrivate(3, 5);
+    m.sentPrivate(12, 6);
+    for (let t = 20; t <= 30; t++) m.sentShared(t); // slots 4..14 (20 % 16 .. 30 % 16)
+    expect(m.sentView(3)).toBe(5); // slot 3: untouched by the run
+    expect(m.sentView(12)).toBeUndefined(); // slot 12 = tick 28's
+    for (let t = 31; t <= 40; t++) m.sentShared(t);
+    expect(m.sentView(24)).toBeUndefined(); // 16 ticks behind the newest: out of the ring's reach
+    expect(m.sentView(25)).toBe(ALL_VIEW);
+    expect(m.sentView(3)).toBeUndefined(); // the run now covers every slot
+    m.endShared(); // and the ring, written, agrees
+    expect([m.sentView(3), m.sentView(12), m.sentView(24), m.sentView(25), m.sentView(40)]).toEqual([undefined, undefined, undefined, ALL_VIEW, ALL_VIEW]);
   });
 
   it('keeps what was sent on an old socket for a resume, and starts the new one from nothing', () => {
