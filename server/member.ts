@@ -57,6 +57,8 @@ export class Member {
    * when it ends.
    */
   private sharedFrom = 0;
+  /** The capacity of `sent`. */
+  private readonly ringTicks: number;
   /** Events up to this tick have been delivered. */
   eventTick = 0;
   /** Tick of the last snapshot sent on the current link (0 = none yet). */
@@ -80,6 +82,7 @@ export class Member {
     );
     this.chatBucket = new TokenBucket(cfg.chatRatePerS, cfg.chatBurst, now);
     this.sent = new SentViews(cfg.historyTicks);
+    this.ringTicks = this.sent.capacity;
   }
 
   get connected(): boolean {
@@ -106,7 +109,7 @@ export class Member {
     const from = this.sharedFrom;
     if (from > 0) {
       const last = this.lastSentTick;
-      const cap = this.sent.capacity;
+      const cap = this.ringTicks; // not this.sent.capacity: one more cold object on every ack
       if (tick >= from && tick <= last) return tick > last - cap ? ALL_VIEW : undefined;
       if (tick < from && ((((tick - from) % cap) + cap) % cap) <= last - from) return undefined;
     }
