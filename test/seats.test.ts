@@ -34,7 +34,7 @@ describe('SeatTable', () => {
 });
 
 describe('InputQueue in a shared table', () => {
-  it('gives the same plans as queues of their own, however the seats interleave', () => {
+  it('gives the same plans as queues of their own, however the seats interleave, also through `out`', () => {
     const table = new SeatTable(4, 1 + OPTS.limit * INPUT_NUMBERS);
     const log = { at: [] as number[], count: 0 };
     const shared = [0, 1, 2, 3].map(() => new InputQueue(OPTS, { data: table.data, offset: table.take() + 1 }, log));
@@ -47,6 +47,8 @@ describe('InputQueue in a shared table', () => {
       return seed % n;
     };
     const seqs = [0, 0, 0, 0];
+    const out = { buttons: -1, aim: -1 };
+    let singles = 0;
     for (let tick = 1; tick <= 300; tick++) {
       for (let k = 0; k < 6; k++) { // a few messages, seats in random order, some with bursts, some late
         const s = rand(4);
@@ -61,8 +63,9 @@ describe('InputQueue in a shared table', () => {
       log.count = 0;
       let applied = 0;
       for (let s = 0; s < 4; s++) {
-        const a = shared[s].plan(pos, 1, true, DT);
-        const inputs = a.inputs.map((i) => [i.buttons, i.aim]);
+        const a = shared[s].plan(pos, 1, true, DT, out); // and a single input into the caller's object
+        const inputs = (a.one ? [a.one] : a.inputs).map((i) => [i.buttons, i.aim]);
+        if (a.one) singles++;
         const setPos = a.setPos && { ...a.setPos };
         const b = own[s].plan(pos, 1, true, DT);
         expect(inputs).toEqual(b.inputs.map((i) => [i.buttons, i.aim]));
@@ -74,6 +77,7 @@ describe('InputQueue in a shared table', () => {
       }
       expect(log.count).toBe(applied); // the shared log holds the applied inputs of every seat
     }
+    expect(singles).toBeGreaterThan(200); // single inputs went through `out` (295 with this seed)
   });
 
   it('refuses a store too small for its queue', () => {
