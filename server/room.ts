@@ -297,7 +297,8 @@ export class Room {
         inputs.set(p.id, NO_INPUTS);
         continue;
       }
-      const out = this.ones[k] ?? (this.ones[k] = { buttons: 0, aim: 0 });
+      this.ones[k] ??= { buttons: 0, aim: 0 };
+      const out = this.ones[k];
       const plan = m.inputs.plan(p, world.round.number * 65536 + p.deaths, m.link !== null && p.hp > 0, this.dt, out);
       if (plan.one !== undefined) k++;
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
