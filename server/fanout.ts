@@ -181,6 +181,5 @@ export class SnapshotFanout {
 /** Takes a member off the room's channel: it gets private copies until it rejoins. */
 function leave(m: Member, link: NonNullable<Member['link']>): void {
   link.join(false);
-  m.joined = false;
-  m.endShared();
+  m.leaveChannel();
 }

@@ -1,6 +1,6 @@
 import type { Config } from './config.ts';
 import { type AppliedLog, INPUT_NUMBERS, InputQueue } from './inputs.ts';
-import { type RateRule, TokenBucket } from './ratelimit.ts';
+import { RateRule, TokenBucket } from './ratelimit.ts';
 import { SeatTable } from './seats.ts';
 import type { Link } from './transport.ts';
 import { ALL_VIEW } from '../netcode/interest.ts';
@@ -17,9 +17,13 @@ export interface SeatContext {
 /** Numbers a member keeps in its seat table row: the message limit's `tat`, then the input queue. */
 export const seatNumbers = (cfg: Config): number => 1 + cfg.inputQueueLimit * INPUT_NUMBERS;
 
-/** A room's seat context for `seats` members. */
-export function seatContext(cfg: Config, seats: number, msgRule: RateRule): SeatContext {
-  return { table: new SeatTable(seats, seatNumbers(cfg)), msgRule, applied: { at: [], count: 0 } };
+/** A room's seat context for `seats` members, with the message limit of `cfg`. */
+export function seatContext(cfg: Config, seats: number): SeatContext {
+  return {
+    table: new SeatTable(seats, seatNumbers(cfg)),
+    msgRule: new RateRule(cfg.msgRatePerS, cfg.msgBurst),
+    applied: { at: [], count: 0 },
+  };
 }
 
 /**
@@ -135,11 +139,17 @@ export class Member {
     this.lastSentTick = 0;
   }
 
+  /** Off the room's channel (left it, or the socket is gone): the run of shared snapshots ends. */
+  leaveChannel(): void {
+    this.joined = false;
+    this.endShared();
+  }
+
   /** Ends the run of shared snapshots: what it covered (up to the ring's reach) goes into `sent`. */
   endShared(): void {
     if (this.sharedFrom === 0) return;
     const last = this.lastSentTick;
-    for (let t = Math.max(this.sharedFrom, last - this.sent.capacity + 1); t <= last; t++) this.sent.record(t, ALL_VIEW);
+    for (let t = Math.max(this.sharedFrom, last - this.ringTicks + 1); t <= last; t++) this.sent.record(t, ALL_VIEW);
     this.sharedFrom = 0;
   }
 }

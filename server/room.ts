@@ -20,7 +20,6 @@ import { toWire } from './events.ts';
 import { RewindBuffer } from './rewind.ts';
 import type { AppliedLog } from './inputs.ts';
 import { Member, type SeatContext, seatContext } from './member.ts';
-import { RateRule } from './ratelimit.ts';
 import { SnapshotFanout } from './fanout.ts';
 import type { Channel, Link } from './transport.ts';
 
@@ -72,7 +71,7 @@ export class Room {
     this.rewindTicks = Math.ceil(MAX_REWIND * opts.config.tickRate);
     this.rewind = new RewindBuffer(this.rewindTicks + 1);
     this.fanout = new SnapshotFanout(opts.config, opts.channel ?? null);
-    this.seats = seatContext(opts.config, opts.config.maxPlayersPerRoom, new RateRule(opts.config.msgRatePerS, opts.config.msgBurst));
+    this.seats = seatContext(opts.config, opts.config.maxPlayersPerRoom);
     this.fanout.record(this.world, [], this.seatOf);
     this.emptySince = opts.now;
     this.lastStepAt = opts.now;
@@ -137,7 +136,7 @@ export class Room {
       const old = m.link;
       m.link = link;
       m.welcomed = false;
-      m.joined = false; // a new socket starts outside the channel and with nothing sent
+      m.leaveChannel(); // a new socket starts outside the channel and with nothing sent
       m.restartSends();
       m.helloDeadline = now + this.cfg.helloTimeoutS * 1000;
       old?.close(CLOSE_REPLACED, 'replaced by a newer connection');
@@ -260,8 +259,7 @@ export class Room {
     if (m.link !== link) return; // an older socket of a member that already reconnected
     m.link = null;
     m.welcomed = false;
-    m.joined = false;
-    m.endShared();
+    m.leaveChannel();
     if (m.playerId) {
       // The grace period runs from the first drop: reconnecting without HELLO does not extend it.
       m.droppedAt ??= now;

@@ -8,7 +8,6 @@ import { BTN_DOWN, BTN_FIRE, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../game/sim/ind
 import { defaultConfig } from '../server/config.ts';
 import { INPUT_NUMBERS, InputQueue } from '../server/inputs.ts';
 import { Member, seatContext } from '../server/member.ts';
-import { RateRule } from '../server/ratelimit.ts';
 import { SeatTable } from '../server/seats.ts';
 import type { Link } from '../server/transport.ts';
 import { ALL_VIEW } from '../netcode/interest.ts';
@@ -101,7 +100,7 @@ describe('InputQueue in a shared table', () => {
 describe('Member', () => {
   const cfg = { ...defaultConfig(), historyTicks: 16 };
   const link: Link = { send() {}, buffered: () => 0, close() {}, join() {} };
-  const member = () => new Member('s', 'n', link, 0, cfg, seatContext(cfg, 2, new RateRule(cfg.msgRatePerS, cfg.msgBurst)));
+  const member = () => new Member('s', 'n', link, 0, cfg, seatContext(cfg, 2));
 
   it('knows every tick of a shared run without writing each, and keeps the run when it ends', () => {
     const m = member();
@@ -150,7 +149,7 @@ describe('Member', () => {
   });
 
   it('rate-limits messages through its row, and gives the row back', () => {
-    const ctx = seatContext(cfg, 1, new RateRule(10, 3));
+    const ctx = seatContext({ ...cfg, msgRatePerS: 10, msgBurst: 3 }, 1);
     const m = new Member('s', 'n', link, 1000, cfg, ctx);
     expect([1, 2, 3, 4].map(() => m.takeMessage(1000))).toEqual([true, true, true, false]);
     expect(m.takeMessage(1100)).toBe(true); // 100 ms earn one at 10 a second
