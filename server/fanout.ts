@@ -60,6 +60,8 @@ export class SnapshotFanout {
 
   /** Snapshots delivered through the room's channel (also counted in `sent`). */
   shared = 0;
+  /** Bytes published on the room's channel so far (for `Link.backedUp`). */
+  private published = 0;
   /** Tick of the previous `send`: the shared snapshot's baseline. */
   private prevTick = 0;
 
@@ -102,7 +104,7 @@ export class SnapshotFanout {
     for (const m of members) {
       const link = m.link;
       if (!link || !m.welcomed) continue;
-      if (link.buffered() > this.cfg.backpressureBytes) {
+      if (link.backedUp(this.cfg.backpressureBytes, this.published)) {
         if (m.joined) leave(m, link);
         m.snapshotsSkipped++;
         this.skipped++;
@@ -122,6 +124,7 @@ export class SnapshotFanout {
       const snap = this.cache.get(prev, ALL_VIEW, ALL_VIEW);
       const bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, this.eventsFor(prev, roster));
       (this.channel as Channel).publish(bytes);
+      this.published += bytes.byteLength;
       this.shared += nShared;
       this.sent += nShared;
       this.bytes += bytes.byteLength * nShared;

@@ -59,6 +59,13 @@ export class Room {
   private lastStepAt: number; // ms
   /** The members' seat table, message limit and applied-input log. */
   private readonly seats: SeatContext;
+  /** Members with a socket: kept as a count, since the step asks every tick. */
+  private connected = 0;
+  /**
+   * Members `expire` must look at: a socket that has not said HELLO yet, or a dropped
+   * player within its grace. Everyone else is left alone, so the common tick walks none.
+   */
+  private readonly expiring = new Set<Member>();
   emptySince: number | null;
   /** Each player's seat state for the snapshot (its input queue: lastSeq and anchor). */
   private readonly seatOf = (playerId: number) => this.byPlayer.get(playerId)?.inputs;
@@ -108,9 +115,7 @@ export class Room {
   }
 
   get connectedCount(): number {
-    let n = 0;
-    for (const m of this.members.values()) if (m.link !== null) n++; // every tick: compare, do not load the link
-    return n;
+    return this.connected;
   }
 
   /** Snapshots sent (shared ones included), sent through the channel, and skipped for backed-up sockets. */
@@ -134,6 +139,7 @@ export class Room {
       // Rebind first: the old socket's close handler (run synchronously by uWS) then sees a
       // link that is no longer current and leaves the seat alone.
       const old = m.link;
+      if (old === null) this.connected++;
       m.link = link;
       m.welcomed = false;
       m.leaveChannel(); // a new socket starts outside the channel and with nothing sent
@@ -147,7 +153,9 @@ export class Room {
       }
       m = new Member(sid, name, link, now, this.cfg, this.seats);
       this.members.set(sid, m);
+      this.connected++;
     }
+    this.expiring.add(m); // until its HELLO
     this.emptySince = null;
     return m;
   }
@@ -258,14 +266,17 @@ export class Room {
   disconnect(m: Member, link: Link, now: number): void {
     if (m.link !== link) return; // an older socket of a member that already reconnected
     m.link = null;
+    this.connected--;
     m.welcomed = false;
     m.leaveChannel();
     if (m.playerId) {
       // The grace period runs from the first drop: reconnecting without HELLO does not extend it.
       m.droppedAt ??= now;
+      this.expiring.add(m);
       this.pending.push([EV_DROP, m.playerId]);
     } else {
       this.members.delete(m.sid);
+      this.expiring.delete(m);
       m.release();
     }
     if (this.connectedCount === 0) this.emptySince = now;
@@ -324,12 +335,17 @@ export class Room {
 
   /** Closes sockets that never said HELLO and frees seats whose resume grace ran out. */
   private expire(now: number): void {
-    for (const m of this.members.values()) {
+    for (const m of this.expiring) {
+      if (m.link !== null && m.welcomed) {
+        this.expiring.delete(m); // said HELLO on its socket: nothing to expire until it drops
+        continue;
+      }
       if (m.link !== null && !m.welcomed && now > m.helloDeadline) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
       if (m.link === null && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000) {
         this.world = removePlayer(this.world, m.playerId);
         this.pending.push([EV_LEAVE, m.playerId]);
         this.members.delete(m.sid);
+        this.expiring.delete(m);
         this.byPlayer.delete(m.playerId);
         this.stepInputs.delete(m.playerId);
         m.release();

@@ -193,6 +193,27 @@ describe('Room on an in-memory transport', () => {
     expect(h.room.world.players).toHaveLength(1);
   });
 
+  it('counts connected sockets through a replacement, a drop, a HELLO timeout and the end of a grace', () => {
+    const h = new Harness({ resumeGraceS: 1, helloTimeoutS: 0.5 });
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    expect(h.room.connectedCount).toBe(2);
+    a.connect(); // replaces Ada's socket: still one
+    expect(h.room.connectedCount).toBe(2);
+    a.drop();
+    expect(h.room.connectedCount).toBe(1);
+    a.connect(false); // back, but never says HELLO
+    expect(h.room.connectedCount).toBe(2);
+    h.ticks(20, [b]); // past the HELLO timeout: closed
+    expect(a.link.closed?.code).toBe(CLOSE_NO_HELLO);
+    expect(h.room.connectedCount).toBe(1);
+    h.ticks(25, [b]); // past the grace: Ada's seat is gone
+    expect(h.room.playerCount).toBe(1);
+    b.drop();
+    expect(h.room.connectedCount).toBe(0);
+    expect(h.room.emptySince).not.toBeNull();
+  });
+
   it('a dropped seat is freed after the grace period even if its session keeps reconnecting without HELLO', () => {
     const h = new Harness({ resumeGraceS: 1, helloTimeoutS: 0.5 });
     const a = h.player('Ada');

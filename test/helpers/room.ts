@@ -13,7 +13,7 @@ import { type Link, MemoryChannel } from '../../server/transport.ts';
 export class FakeLink implements Link {
   readonly inbox: Uint8Array[] = [];
   closed: { code: number; reason: string } | null = null;
-  backlog = 0; // what buffered() reports
+  backlog = 0; // bytes "held": backed up when over the limit
   joined = false;
   constructor(
     private readonly onClose: (link: FakeLink) => void = () => {},
@@ -27,8 +27,8 @@ export class FakeLink implements Link {
   send(bytes: Uint8Array): void {
     if (!this.closed) this.inbox.push(bytes);
   }
-  buffered(): number {
-    return this.backlog;
+  backedUp(limit: number): boolean {
+    return this.backlog > limit;
   }
   close(code: number, reason: string): void {
     if (this.closed) return;
