@@ -47,7 +47,7 @@ export interface AppliedLog {
   count: number;
 }
 
-/** Where a queue keeps its entries: `INPUT_NUMBERS * limit` doubles of `data` from `offset` (a seat table's row). */
+/** Where a queue keeps its numbers: `queueNumbers(limit)` doubles of `data` from `offset` (part of a seat table's row). */
 export interface InputStore {
   data: Float64Array;
   offset: number;
@@ -55,23 +55,49 @@ export interface InputStore {
 
 /** Doubles per queued input: seq, buttons, aim, receive time. */
 export const INPUT_NUMBERS = 4;
+/** The queue's counters, first in its store: the oldest entry's slot, the entries held, the highest seq accepted. */
+const HEAD = 0;
+const LENGTH = 1;
+const HIGH_SEQ = 2;
+const HEADER = 3;
+/** Doubles a queue of `limit` entries keeps in its store. */
+export const queueNumbers = (limit: number): number => HEADER + limit * INPUT_NUMBERS;
+
+/**
+ * `InputQueue.offer` on the queue's numbers alone, from `at` in `e`: the server's message
+ * path calls it with the seat's row, so a message touches no queue object. 1 when taken,
+ * 0 when a redundant copy of one already held or applied, -1 when the queue is full.
+ */
+export function offerAt(e: Float64Array, at: number, limit: number, seq: number, buttons: number, aim: number, now: number): number {
+  if (seq <= e[at + HIGH_SEQ]) return 0;
+  const length = e[at + LENGTH] | 0; // counters come back as small integers: integer arithmetic, not fmod
+  if (length >= limit) return -1;
+  const o = at + HEADER + (((e[at + HEAD] | 0) + length) % limit) * INPUT_NUMBERS;
+  e[o] = seq;
+  e[o + 1] = buttons & BTN_ALL;
+  e[o + 2] = aim & 0xffff;
+  e[o + 3] = now;
+  e[at + LENGTH] = length + 1;
+  e[at + HIGH_SEQ] = seq;
+  return 1;
+}
 
 /*
  * The queue is a fixed-capacity FIFO of numbers, four per entry (seq, buttons,
- * aim, receive time): no object per input, and an input's fields share a cache
- * line. In a server they live in the room's seat table (seats.ts), not in an
- * array of the queue's own, which would cost three cold cache lines per message
- * instead of one.
+ * aim, receive time), after three counters: no object per input, and an input's
+ * fields share a cache line. In a server they live in the room's seat table
+ * (seats.ts), not in an array of the queue's own, which would cost three cold
+ * cache lines per message instead of one; with the counters there too, a message
+ * (`offerAt`) needs no queue object at all.
  */
 export class InputQueue {
   private readonly e: Float64Array;
+  private readonly at: number; // offset of the counters in `e`
   private readonly base: number; // offset of entry 0 in `e`
   // The options are copied into the queue: reading them through an object of their own is one more cold line a tick.
   private readonly limit: number;
   private readonly maxPerTick: number;
   private readonly reuseTicks: number;
-  private head = 0;
-  private length = 0;
   /**
    * Where `plan` logs the receive times of the real inputs it applies (input-to-ack
    * latency). A shared log is emptied by its owner; the queue's own log holds the
@@ -81,8 +107,6 @@ export class InputQueue {
   private readonly ownLog: boolean;
   /** Last real input seq applied. */
   lastSeq = 0;
-  /** Highest seq accepted. */
-  private highSeq = 0;
   private lastButtons = 0;
   private lastAim = 0;
   private guessed = 0;
@@ -113,9 +137,10 @@ export class InputQueue {
     this.limit = opts.limit;
     this.maxPerTick = opts.maxPerTick;
     this.reuseTicks = opts.reuseTicks;
-    this.e = store?.data ?? new Float64Array(opts.limit * INPUT_NUMBERS);
-    this.base = store?.offset ?? 0;
-    if (this.base + opts.limit * INPUT_NUMBERS > this.e.length) throw new RangeError('input store too small for the queue');
+    this.e = store?.data ?? new Float64Array(queueNumbers(opts.limit));
+    this.at = store?.offset ?? 0;
+    this.base = this.at + HEADER;
+    if (this.at + queueNumbers(opts.limit) > this.e.length) throw new RangeError('input store too small for the queue');
     this.applied = applied ?? { at: [], count: 0 };
     this.ownLog = applied === undefined;
   }
@@ -125,9 +150,9 @@ export class InputQueue {
    * applied, so inputs queued for the old socket are dropped rather than doubled.
    */
   rejoin(): void {
-    this.head = 0;
-    this.length = 0;
-    this.highSeq = this.lastSeq;
+    this.e[this.at + HEAD] = 0;
+    this.e[this.at + LENGTH] = 0;
+    this.e[this.at + HIGH_SEQ] = this.lastSeq;
   }
 
   /** Accepts new inputs (seq above all seen), clamping values; returns how many were taken. */
@@ -146,23 +171,18 @@ export class InputQueue {
    * applied, -1 when the queue is full (the client resends it next message).
    */
   offer(seq: number, buttons: number, aim: number, now: number): number {
-    if (seq <= this.highSeq) return 0;
-    if (this.length >= this.limit) {
-      this.refused++;
-      return -1;
-    }
-    const o = this.base + ((this.head + this.length++) % this.limit) * INPUT_NUMBERS;
-    const e = this.e;
-    e[o] = seq;
-    e[o + 1] = buttons & BTN_ALL;
-    e[o + 2] = aim & 0xffff;
-    e[o + 3] = now;
-    this.highSeq = seq;
-    return 1;
+    const r = offerAt(this.e, this.at, this.limit, seq, buttons, aim, now);
+    if (r < 0) this.refused++;
+    return r;
   }
 
   get pending(): number {
     return this.length;
+  }
+
+  /** Entries held (in the store, like the head: `offerAt` moves them without this object). */
+  private get length(): number {
+    return this.e[this.at + LENGTH] | 0;
   }
 
   /*
@@ -180,7 +200,7 @@ export class InputQueue {
 
   /** Takes the oldest queued input as applied: its seq, its receive time, and it becomes the one a guess repeats. Returns its slot. */
   private take(): number {
-    const i = this.head;
+    const i = this.e[this.at + HEAD] | 0;
     const o = this.base + i * INPUT_NUMBERS;
     const seq = this.e[o];
     this.lastSeq = seq < 0x40000000 ? seq | 0 : seq; // seqs past 2^30 (years of play) stay exact as doubles
@@ -188,8 +208,8 @@ export class InputQueue {
     this.lastAim = this.aimAt(i);
     const log = this.applied;
     log.at[log.count++] = this.e[o + 3];
-    this.head = i + 1 === this.limit ? 0 : i + 1;
-    this.length--;
+    this.e[this.at + HEAD] = i + 1 === this.limit ? 0 : i + 1;
+    this.e[this.at + LENGTH]--;
     return i;
   }
 

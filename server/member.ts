@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { type AppliedLog, INPUT_NUMBERS, InputQueue } from './inputs.ts';
+import { type AppliedLog, InputQueue, queueNumbers } from './inputs.ts';
 import { RateRule, TokenBucket } from './ratelimit.ts';
 import { SeatTable } from './seats.ts';
 import type { Link } from './transport.ts';
@@ -12,10 +12,32 @@ export interface SeatContext {
   table: SeatTable;
   msgRule: RateRule;
   applied: AppliedLog;
+  /** Ticks each member's record of private sends reaches back (its `SentViews` ring). */
+  ringTicks: number;
 }
 
-/** Numbers a member keeps in its seat table row: the message limit's `tat`, then the input queue. */
-export const seatNumbers = (cfg: Config): number => 1 + cfg.inputQueueLimit * INPUT_NUMBERS;
+/*
+ * A member's row in the seat table: the numbers every message reads or writes, then
+ * its input queue (counters and entries). A message thus touches the row and no
+ * member or queue object: see `Room.receive`.
+ */
+/** The message limit's state (`RateRule`). */
+export const SEAT_TAT = 0;
+/** The socket's state: SOCKET_NONE, SOCKET_OPEN (no HELLO yet) or SOCKET_WELCOMED. */
+export const SEAT_SOCKET = 1;
+export const SOCKET_NONE = 0;
+export const SOCKET_OPEN = 1;
+export const SOCKET_WELCOMED = 2;
+/** The ack (delta baseline) and the view tick: see `Member.ackTick` and `viewTick`. */
+export const SEAT_ACK = 2;
+export const SEAT_VIEW = 3;
+const SHARED_FROM = 4;
+const LAST_SENT = 5;
+/** Where the input queue's numbers start in the row. */
+export const SEAT_QUEUE = 6;
+
+/** Numbers a member keeps in its seat table row. */
+export const seatNumbers = (cfg: Config): number => SEAT_QUEUE + queueNumbers(cfg.inputQueueLimit);
 
 /** A room's seat context for `seats` members, with the message limit of `cfg`. */
 export function seatContext(cfg: Config, seats: number): SeatContext {
@@ -23,7 +45,31 @@ export function seatContext(cfg: Config, seats: number): SeatContext {
     table: new SeatTable(seats, seatNumbers(cfg)),
     msgRule: new RateRule(cfg.msgRatePerS, cfg.msgBurst),
     applied: { at: [], count: 0 },
+    ringTicks: cfg.historyTicks,
   };
+}
+
+/** `seatSent`'s answers. */
+export const SENT_UNKNOWN = 0;
+export const SENT_ALL_VIEW = 1;
+export const SENT_ASK_RING = 2;
+
+/**
+ * Whether the member in row `row` of `d` was sent `tick`, as far as its shared run tells:
+ * SENT_ALL_VIEW (sent in the view of all), SENT_UNKNOWN (not on record), or SENT_ASK_RING
+ * (the run does not say: its ring of private sends answers). Exactly what the ring would
+ * answer had every tick of a live run been written to it: a run tick is known while
+ * within the ring's reach, and an older tick whose slot a run tick would have
+ * overwritten is forgotten. A function of the row alone, for the message path.
+ */
+export function seatSent(d: Float64Array, row: number, tick: number, ringTicks: number): number {
+  const from = d[row + SHARED_FROM];
+  if (from > 0) {
+    const last = d[row + LAST_SENT];
+    if (tick >= from && tick <= last) return tick > last - ringTicks ? SENT_ALL_VIEW : SENT_UNKNOWN;
+    if (tick < from && ((((tick - from) % ringTicks) + ringTicks) % ringTicks) <= last - from) return SENT_UNKNOWN;
+  }
+  return SENT_ASK_RING;
 }
 
 /**
@@ -33,40 +79,24 @@ export function seatContext(cfg: Config, seats: number): SeatContext {
  */
 export class Member {
   playerId = 0; // 0 until HELLO put a player in the world
-  link: Link | null;
-  welcomed = false;
+  private socket: Link | null;
+  private hasSaidHello = false;
   helloDeadline: number; // ms
   droppedAt: number | null = null; // ms
   readonly inputs: InputQueue;
   readonly chatBucket: TokenBucket;
-  /** This member's row in the room's seat table (released by `release`); `[row]` is the message limit's state. */
-  private readonly row: number;
+  /** This member's row in the room's seat table (released by `release`): see SEAT_* for its layout. */
+  readonly row: number;
   private readonly seats: SeatContext;
+  private readonly d: Float64Array; // the seat table's numbers
 
-  /** Newest snapshot tick this client acknowledged (0 = none): its delta baseline. */
-  ackTick = 0;
-  /** The tick whose remote state the player saw when acting (lag compensation). */
-  viewTick = 0;
   /**
    * View key of each private snapshot sent, by tick, to rebuild the baseline the
    * client holds. Shared snapshots are not written here one by one: see `sharedFrom`.
    */
   private readonly sent: SentViews;
-  /**
-   * First tick of the current run of shared snapshots (0 = not in one): the client
-   * was sent every tick from here to `lastSentTick` through the room's channel, in
-   * the view of all. Kept as a range so the common tick writes no sent-view entry
-   * per client (another cold cache line among 500 clients; `lastSentTick` and
-   * `eventTick` sit in the member itself); `endShared` writes the run into `sent`
-   * when it ends.
-   */
-  private sharedFrom = 0;
-  /** The capacity of `sent`. */
-  private readonly ringTicks: number;
   /** Events up to this tick have been delivered. */
   eventTick = 0;
-  /** Tick of the last snapshot sent on the current link (0 = none yet). */
-  lastSentTick = 0;
   /** Whether the current link has joined the room's channel (gets the shared snapshot). */
   joined = false;
   /** Events for this client alone (notices), delivered with its next snapshot; null when none (checked every tick, without a load). */
@@ -74,28 +104,96 @@ export class Member {
   snapshotsSkipped = 0;
 
   constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config, seats: SeatContext) {
-    this.link = link;
-    this.helloDeadline = now + cfg.helloTimeoutS * 1000;
     this.seats = seats;
+    this.d = seats.table.data;
     this.row = seats.table.take();
-    seats.table.data[this.row] = now; // the message limit starts with its whole burst
+    this.socket = link;
+    this.syncSocket();
+    this.helloDeadline = now + cfg.helloTimeoutS * 1000;
+    this.d[this.row + SEAT_TAT] = now; // the message limit starts with its whole burst
     this.inputs = new InputQueue(
       { limit: cfg.inputQueueLimit, maxPerTick: cfg.maxInputsPerTick, reuseTicks: cfg.inputReuseTicks },
-      { data: seats.table.data, offset: this.row + 1 },
+      { data: this.d, offset: this.row + SEAT_QUEUE },
       seats.applied,
     );
     this.chatBucket = new TokenBucket(cfg.chatRatePerS, cfg.chatBurst, now);
-    this.sent = new SentViews(cfg.historyTicks);
-    this.ringTicks = this.sent.capacity;
+    this.sent = new SentViews(seats.ringTicks);
+  }
+
+  /** The current socket (null while dropped). */
+  get link(): Link | null {
+    return this.socket;
+  }
+
+  set link(link: Link | null) {
+    this.socket = link;
+    this.syncSocket();
+  }
+
+  /** Whether the current socket said HELLO. */
+  get welcomed(): boolean {
+    return this.hasSaidHello;
+  }
+
+  set welcomed(on: boolean) {
+    this.hasSaidHello = on;
+    this.syncSocket();
+  }
+
+  /** The socket's state in the row, which the message path reads instead of this object. */
+  private syncSocket(): void {
+    this.d[this.row + SEAT_SOCKET] = this.socket === null ? SOCKET_NONE : this.hasSaidHello ? SOCKET_WELCOMED : SOCKET_OPEN;
+  }
+
+  /** Newest snapshot tick this client acknowledged (0 = none): its delta baseline. */
+  get ackTick(): number {
+    return this.d[this.row + SEAT_ACK];
+  }
+
+  set ackTick(tick: number) {
+    this.d[this.row + SEAT_ACK] = tick;
+  }
+
+  /** The tick whose remote state the player saw when acting (lag compensation). */
+  get viewTick(): number {
+    return this.d[this.row + SEAT_VIEW];
+  }
+
+  set viewTick(tick: number) {
+    this.d[this.row + SEAT_VIEW] = tick;
+  }
+
+  /** Tick of the last snapshot sent on the current link (0 = none yet). */
+  get lastSentTick(): number {
+    return this.d[this.row + LAST_SENT];
+  }
+
+  private set lastSentTick(tick: number) {
+    this.d[this.row + LAST_SENT] = tick;
+  }
+
+  /**
+   * First tick of the current run of shared snapshots (0 = not in one): the client
+   * was sent every tick from here to `lastSentTick` through the room's channel, in
+   * the view of all. Kept as a range so the common tick writes no sent-view entry
+   * per client (another cold cache line among 500 clients); `endShared` writes the
+   * run into `sent` when it ends.
+   */
+  private get sharedFrom(): number {
+    return this.d[this.row + SHARED_FROM];
+  }
+
+  private set sharedFrom(tick: number) {
+    this.d[this.row + SHARED_FROM] = tick;
   }
 
   get connected(): boolean {
-    return this.link !== null;
+    return this.socket !== null;
   }
 
   /** Counts one message against the limit; false when over it. */
   takeMessage(now: number): boolean {
-    return this.seats.msgRule.take(this.seats.table.data, this.row, now);
+    return this.seats.msgRule.take(this.d, this.row + SEAT_TAT, now);
   }
 
   /** The seat is gone for good: its row goes back to the table. */
@@ -110,14 +208,8 @@ export class Member {
    * tick whose slot a run tick would have overwritten is forgotten.
    */
   sentView(tick: number): number | undefined {
-    const from = this.sharedFrom;
-    if (from > 0) {
-      const last = this.lastSentTick;
-      const cap = this.ringTicks; // not this.sent.capacity: one more cold object on every ack
-      if (tick >= from && tick <= last) return tick > last - cap ? ALL_VIEW : undefined;
-      if (tick < from && ((((tick - from) % cap) + cap) % cap) <= last - from) return undefined;
-    }
-    return this.sent.get(tick);
+    const known = seatSent(this.d, this.row, tick, this.seats.ringTicks);
+    return known === SENT_ASK_RING ? this.sent.get(tick) : known === SENT_ALL_VIEW ? ALL_VIEW : undefined;
   }
 
   /** `tick` went out privately, in `viewKey`. Ends a shared run first. */
@@ -149,7 +241,7 @@ export class Member {
   endShared(): void {
     if (this.sharedFrom === 0) return;
     const last = this.lastSentTick;
-    for (let t = Math.max(this.sharedFrom, last - this.ringTicks + 1); t <= last; t++) this.sent.record(t, ALL_VIEW);
+    for (let t = Math.max(this.sharedFrom, last - this.seats.ringTicks + 1); t <= last; t++) this.sent.record(t, ALL_VIEW);
     this.sharedFrom = 0;
   }
 }

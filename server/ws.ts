@@ -26,6 +26,8 @@ interface SocketData {
   code: string;
   room: Room | null;
   member: Member | null;
+  /** The member's seat row (`Member.row`): what a message reads instead of the member. */
+  row: number;
   link: UwsLink | null;
 }
 
@@ -120,7 +122,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
         d.onReject(503);
         return reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
       }
-      res.upgrade<SocketData>({ session: check.session, code, room: null, member: null, link: null }, key, protocol, extensions, context);
+      res.upgrade<SocketData>({ session: check.session, code, room: null, member: null, row: -1, link: null }, key, protocol, extensions, context);
     },
 
     open: (ws) => {
@@ -135,6 +137,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       data.room = room;
       data.link = link;
       data.member = room.connect(data.session.sid, data.session.name, link, now);
+      if (data.member !== null) data.row = data.member.row;
     },
 
     message: (ws, message, isBinary) => {
@@ -142,7 +145,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       if (data.member === null || data.room === null) return; // compared, not tested for truth: no load of the object
       if (!isBinary) return data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
       // Decoded synchronously: the ArrayBuffer is freed when this callback returns.
-      data.room.receive(data.member, new Uint8Array(message), d.now());
+      data.room.receive(data.member, new Uint8Array(message), d.now(), data.row);
     },
 
     close: (ws) => {

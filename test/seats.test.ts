@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { BTN_DOWN, BTN_FIRE, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../game/sim/index.ts';
 import { defaultConfig } from '../server/config.ts';
-import { INPUT_NUMBERS, InputQueue } from '../server/inputs.ts';
+import { InputQueue, queueNumbers } from '../server/inputs.ts';
 import { Member, seatContext } from '../server/member.ts';
 import { SeatTable } from '../server/seats.ts';
 import type { Link } from '../server/transport.ts';
@@ -34,7 +34,7 @@ describe('SeatTable', () => {
 
 describe('InputQueue in a shared table', () => {
   it('gives the same plans as queues of their own, however the seats interleave, also through `out`', () => {
-    const table = new SeatTable(4, 1 + OPTS.limit * INPUT_NUMBERS);
+    const table = new SeatTable(4, 1 + queueNumbers(OPTS.limit));
     const log = { at: [] as number[], count: 0 };
     const shared = [0, 1, 2, 3].map(() => new InputQueue(OPTS, { data: table.data, offset: table.take() + 1 }, log));
     const own = [0, 1, 2, 3].map(() => new InputQueue(OPTS));
