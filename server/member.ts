@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { type AppliedLog, InputQueue, queueNumbers } from './inputs.ts';
+import { type AppliedLog, InputQueue, InputRule, queueNumbers } from './inputs.ts';
 import { RateRule, TokenBucket } from './ratelimit.ts';
 import { SeatTable } from './seats.ts';
 import type { Link } from './transport.ts';
@@ -11,6 +11,8 @@ import { SentViews } from '../netcode/snapcache.ts';
 export interface SeatContext {
   table: SeatTable;
   msgRule: RateRule;
+  /** The input queues' rule; its log (`applied`) is the room's, emptied every step. */
+  inputRule: InputRule;
   applied: AppliedLog;
   /** Ticks each member's record of private sends reaches back (its `SentViews` ring). */
   ringTicks: number;
@@ -41,10 +43,12 @@ export const seatNumbers = (cfg: Config): number => SEAT_QUEUE + queueNumbers(cf
 
 /** A room's seat context for `seats` members, with the message limit of `cfg`. */
 export function seatContext(cfg: Config, seats: number): SeatContext {
+  const applied: AppliedLog = { at: [], count: 0 };
   return {
     table: new SeatTable(seats, seatNumbers(cfg)),
     msgRule: new RateRule(cfg.msgRatePerS, cfg.msgBurst),
-    applied: { at: [], count: 0 },
+    inputRule: new InputRule({ limit: cfg.inputQueueLimit, maxPerTick: cfg.maxInputsPerTick, reuseTicks: cfg.inputReuseTicks }, applied),
+    applied,
     ringTicks: cfg.historyTicks,
   };
 }
@@ -111,11 +115,7 @@ export class Member {
     this.syncSocket();
     this.helloDeadline = now + cfg.helloTimeoutS * 1000;
     this.d[this.row + SEAT_TAT] = now; // the message limit starts with its whole burst
-    this.inputs = new InputQueue(
-      { limit: cfg.inputQueueLimit, maxPerTick: cfg.maxInputsPerTick, reuseTicks: cfg.inputReuseTicks },
-      { data: this.d, offset: this.row + SEAT_QUEUE },
-      seats.applied,
-    );
+    this.inputs = new InputQueue(seats.inputRule, { data: this.d, offset: this.row + SEAT_QUEUE });
     this.chatBucket = new TokenBucket(cfg.chatRatePerS, cfg.chatBurst, now);
     this.sent = new SentViews(seats.ringTicks);
   }

@@ -18,7 +18,7 @@ import {
 import type { Config } from './config.ts';
 import { toWire } from './events.ts';
 import { RewindBuffer } from './rewind.ts';
-import { type AppliedLog, offerAt } from './inputs.ts';
+import type { AppliedLog, Pos, QueueSeat } from './inputs.ts';
 import {
   Member, SEAT_ACK, SEAT_QUEUE, SEAT_SOCKET, SEAT_TAT, SEAT_VIEW, type SeatContext, seatContext, seatSent, SENT_ALL_VIEW,
   SENT_ASK_RING, SOCKET_NONE, SOCKET_WELCOMED,
@@ -48,6 +48,8 @@ export class Room {
   private readonly cfg: Config;
   private readonly members = new Map<string, Member>(); // by session id
   private readonly byPlayer = new Map<number, Member>(); // by player id
+  /** Each player's seat row (its member's `row`): what the step reads instead of the member and its queue. */
+  private readonly rowOf = new Map<number, number>();
   /** Recent player positions by tick, for lag compensation. */
   private readonly rewind: RewindBuffer;
   private readonly rewindTicks: number;
@@ -72,7 +74,12 @@ export class Room {
   private readonly expiring = new Set<Member>();
   emptySince: number | null;
   /** Each player's seat state for the snapshot (its input queue: lastSeq and anchor). */
-  private readonly seatOf = (playerId: number) => this.byPlayer.get(playerId)?.inputs;
+  private readonly seatOf = (playerId: number): QueueSeat | undefined => {
+    const row = this.rowOf.get(playerId);
+    return row === undefined ? undefined : this.seats.inputRule.seat(this.seatData, row + SEAT_QUEUE, this.seatScratch, this.anchorScratch);
+  };
+  private readonly seatScratch: QueueSeat = { lastSeq: 0, anchor: null };
+  private readonly anchorScratch: Pos = { x: 0, y: 0 };
 
   constructor(opts: RoomOptions) {
     this.code = opts.code;
@@ -231,9 +238,9 @@ export class Room {
   /** An INPUT, from the fast reader or the general decoder, for the member in seat row `row`. */
   private input(row: number, m: Member, b: InputBatch, now: number): void {
     const seat = this.seatData;
-    const limit = this.cfg.inputQueueLimit;
+    const rule = this.seats.inputRule;
     for (let i = 0; i < b.count; i++) {
-      if (offerAt(seat, row + SEAT_QUEUE, limit, b.firstSeq + i, b.buttons[i], b.aims[i], now) < 0) {
+      if (rule.offer(seat, row + SEAT_QUEUE, b.firstSeq + i, b.buttons[i], b.aims[i], now) < 0) {
         m.inputs.refused++; // full: the client resends it with its next message
         break;
       }
@@ -261,6 +268,7 @@ export class Room {
       this.world = added.world;
       m.playerId = added.id;
       this.byPlayer.set(m.playerId, m);
+      this.rowOf.set(m.playerId, m.row);
       this.pending.push([EV_JOIN, m.playerId, m.name]);
     }
     m.welcomed = true;
@@ -325,17 +333,20 @@ export class Room {
     // Every player gets an entry every step (an empty list for none), and a player's entry
     // goes when the player does: a Map cleared each step regrows its table, 0.7 MB/s of garbage.
     const inputs = this.stepInputs;
+    const seat = this.seatData;
+    const rule = this.seats.inputRule;
     let world = this.world;
     let k = 0;
     for (const p of this.world.players) {
-      const m = this.byPlayer.get(p.id);
-      if (!m) {
+      const row = this.rowOf.get(p.id);
+      if (row === undefined) {
         inputs.set(p.id, NO_INPUTS);
         continue;
       }
       this.ones[k] ??= { buttons: 0, aim: 0 };
       const out = this.ones[k];
-      const plan = m.inputs.plan(p, world.round.number * 65536 + p.deaths, m.link !== null && p.hp > 0, this.dt, out);
+      const canGuess = seat[row + SEAT_SOCKET] !== SOCKET_NONE && p.hp > 0; // a dropped player is not guessed for
+      const plan = rule.plan(seat, row + SEAT_QUEUE, p, world.round.number * 65536 + p.deaths, canGuess, this.dt, out);
       if (plan.one !== undefined) k++;
       if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
       inputs.set(p.id, plan.one ?? plan.inputs);
@@ -374,6 +385,7 @@ export class Room {
         this.members.delete(m.sid);
         this.expiring.delete(m);
         this.byPlayer.delete(m.playerId);
+        this.rowOf.delete(m.playerId);
         this.stepInputs.delete(m.playerId);
         m.release();
       }

@@ -193,6 +193,24 @@ describe('Room on an in-memory transport', () => {
     expect(h.room.world.players).toHaveLength(1);
   });
 
+  it('keeps a dropped player where it stood: no guessed steps without a socket', () => {
+    const h = new Harness();
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    for (let i = 0; i < 5; i++) {
+      a.send(a.net.input({ buttons: BTN_RIGHT, aim: 0 }, 0, h.now).bytes);
+      h.ticks(1, [a, b]);
+    }
+    const x = () => h.room.world.players.find((p) => p.id === a.net.playerId)?.x;
+    const before = x();
+    h.ticks(1, [a, b]); // connected, no input: the last one is repeated as a guess
+    expect(x()).toBeGreaterThan(before as number);
+    a.drop();
+    const dropped = x();
+    h.ticks(3, [b]);
+    expect(x()).toBe(dropped);
+  });
+
   it('counts connected sockets through a replacement, a drop, a HELLO timeout and the end of a grace', () => {
     const h = new Harness({ resumeGraceS: 1, helloTimeoutS: 0.5 });
     const a = h.player('Ada');
