@@ -32,7 +32,10 @@ import { ALL_VIEW, INTEREST_OFF, type InterestConfig } from '../netcode/interest
 import { EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol.ts';
 import { DeltaCache } from '../netcode/snapcache.ts';
 import type { Config } from './config.ts';
-import type { Member } from './member.ts';
+import {
+  type Member, SEAT_ACK, SEAT_EVENT_TICK, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
+  seatBackedUp, seatSentShared, SOCKET_WELCOMED,
+} from './member.ts';
 import type { Channel } from './transport.ts';
 
 export class SnapshotFanout {
@@ -60,7 +63,7 @@ export class SnapshotFanout {
 
   /** Snapshots delivered through the room's channel (also counted in `sent`). */
   shared = 0;
-  /** Bytes published on the room's channel so far (for `Link.backedUp`). */
+  /** Bytes published on the room's channel so far (for `seatBackedUp`). */
   private published = 0;
   /** Tick of the previous `send`: the shared snapshot's baseline. */
   private prevTick = 0;
@@ -93,31 +96,44 @@ export class SnapshotFanout {
     return this.history.get(tick) !== undefined;
   }
 
-  /** Sends each welcomed member its snapshot of the recorded tick: the shared one where it fits. */
-  send(members: Iterable<Member>, world: World, roster: () => RosterEntry[]): void {
+  /**
+   * Sends each welcomed member of `seats` its snapshot of the recorded tick: the shared
+   * one where it fits. The loop reads the members' seat rows; a member object is
+   * loaded only to change its channel, skip it or send it a private copy.
+   */
+  send(seats: SeatContext, world: World, roster: () => RosterEntry[]): void {
     const tick = this.tick;
     const prev = this.prevTick;
     this.prevTick = tick;
     // The shared copy needs a baseline still in the history and one view for all.
     const shareable = this.channel !== null && !this.interest && prev > 0 && this.has(prev);
+    const d = seats.table.data;
+    const width = seats.table.width;
+    const seated = seats.seated;
+    const limit = this.cfg.backpressureBytes;
     let nShared = 0;
-    for (const m of members) {
-      const link = m.link;
-      if (!link || !m.welcomed) continue;
-      if (link.backedUp(this.cfg.backpressureBytes, this.published)) {
-        if (m.joined) leave(m, link);
+    for (let i = 0, r = 0; i < seated.length; i++, r += width) {
+      if (d[r + SEAT_SOCKET] !== SOCKET_WELCOMED) continue; // a free row reads as no socket
+      if (seatBackedUp(d, r, limit, this.published, seated[i] as Member)) {
+        const m = seated[i] as Member;
+        if (m.joined) leave(m);
         m.snapshotsSkipped++;
         this.skipped++;
         continue;
       }
-      if (shareable && m.lastSentTick === prev && m.ackTick > 0 && m.notices === null) {
-        if (!m.joined) { link.join(true); m.joined = true; }
-        m.sentShared(tick);
-        m.eventTick = tick;
+      if (shareable && d[r + SEAT_LAST_SENT] === prev && d[r + SEAT_ACK] > 0 && d[r + SEAT_NOTICES] === 0) {
+        if (d[r + SEAT_JOINED] === 0) {
+          const m = seated[i] as Member;
+          m.link?.join(true);
+          m.joined = true;
+        }
+        seatSentShared(d, r, tick);
+        d[r + SEAT_EVENT_TICK] = tick;
         nShared++;
         continue;
       }
-      if (m.joined) leave(m, link);
+      const m = seated[i] as Member;
+      if (m.joined) leave(m);
       this.sendPrivate(m, world, roster);
     }
     if (nShared > 0) {
@@ -148,7 +164,7 @@ export class SnapshotFanout {
       events = this.eventsFor(m.eventTick, roster);
     }
     const bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, events);
-    (m.link as NonNullable<Member['link']>).send(bytes);
+    m.send(bytes);
     this.sent++;
     this.bytes += bytes.byteLength;
     m.sentPrivate(tick, view);
@@ -182,7 +198,7 @@ export class SnapshotFanout {
 }
 
 /** Takes a member off the room's channel: it gets private copies until it rejoins. */
-function leave(m: Member, link: NonNullable<Member['link']>): void {
-  link.join(false);
+function leave(m: Member): void {
+  m.link?.join(false);
   m.leaveChannel();
 }

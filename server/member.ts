@@ -16,12 +16,15 @@ export interface SeatContext {
   applied: AppliedLog;
   /** Ticks each member's record of private sends reaches back (its `SentViews` ring). */
   ringTicks: number;
+  /** The member in each row, by row number (offset / width): for the paths that need more than the row. */
+  seated: (Member | undefined)[];
 }
 
 /*
- * A member's row in the seat table: the numbers every message reads or writes, then
- * its input queue (counters and entries). A message thus touches the row and no
- * member or queue object: see `Room.receive`.
+ * A member's row in the seat table: the numbers every message or every tick reads or
+ * writes for it, then its input queue (counters and entries). A message, the step and
+ * the fan-out loop thus touch the row and, in the common case, no member, queue or
+ * link object: see `Room.receive`, `Room.step` and `SnapshotFanout.send`.
  */
 /** The message limit's state (`RateRule`). */
 export const SEAT_TAT = 0;
@@ -34,9 +37,20 @@ export const SOCKET_WELCOMED = 2;
 export const SEAT_ACK = 2;
 export const SEAT_VIEW = 3;
 const SHARED_FROM = 4;
-const LAST_SENT = 5;
+/** Tick of the last snapshot sent on the current link: see `Member.lastSentTick`. */
+export const SEAT_LAST_SENT = 5;
+/** 1 while the current link is on the room's channel: see `Member.joined`. */
+export const SEAT_JOINED = 6;
+/** 1 while the member has notices waiting: see `Member.notices`. */
+export const SEAT_NOTICES = 7;
+/** Events up to this tick have been delivered: see `Member.eventTick`. */
+export const SEAT_EVENT_TICK = 8;
+/** The backpressure bound (`seatBackedUp`): held when last asked, sent since, the channel's total then. */
+const HELD = 9;
+const SENT_SINCE = 10;
+const PUBLISHED_AT = 11;
 /** Where the input queue's numbers start in the row. */
-export const SEAT_QUEUE = 6;
+export const SEAT_QUEUE = 12;
 
 /** Numbers a member keeps in its seat table row. */
 export const seatNumbers = (cfg: Config): number => SEAT_QUEUE + queueNumbers(cfg.inputQueueLimit);
@@ -50,7 +64,39 @@ export function seatContext(cfg: Config, seats: number): SeatContext {
     inputRule: new InputRule({ limit: cfg.inputQueueLimit, maxPerTick: cfg.maxInputsPerTick, reuseTicks: cfg.inputReuseTicks }, applied),
     applied,
     ringTicks: cfg.historyTicks,
+    seated: new Array(seats).fill(undefined),
   };
+}
+
+/** Room in the bound for frames uWS sends by itself (pings and pongs, a few bytes each per idle period). */
+const UNCOUNTED_BYTES = 1024;
+
+/**
+ * Whether more than `limit` bytes wait in the socket of member `m` (row `row` of `d`),
+ * accepted but not yet written to the kernel (backpressure). `published` is the running
+ * total of bytes published on the room's channel, which reach the socket without
+ * passing through `Member.send`.
+ *
+ * A socket's buffer grows only by what is sent to it, so "held when last asked, plus
+ * sent since" bounds it: while that bound stays UNCOUNTED_BYTES within the limit, the
+ * answer is no, as asking would have told. The room checks every client every tick;
+ * a healthy socket (0 held) is asked again only after nearly a limit's worth of bytes
+ * went to it, instead of once a tick (a native call and three more cold cache lines
+ * per client: member, link, socket).
+ */
+export function seatBackedUp(d: Float64Array, row: number, limit: number, published: number, m: Member): boolean {
+  if (d[row + HELD] + d[row + SENT_SINCE] + (published - d[row + PUBLISHED_AT]) <= limit - UNCOUNTED_BYTES) return false;
+  const held = m.link === null ? 0 : m.link.buffered();
+  d[row + HELD] = held;
+  d[row + SENT_SINCE] = 0;
+  d[row + PUBLISHED_AT] = published;
+  return held > limit;
+}
+
+/** `tick` went out to the member in row `row` through the room's channel: see `Member.sentShared`. */
+export function seatSentShared(d: Float64Array, row: number, tick: number): void {
+  if (d[row + SHARED_FROM] === 0) d[row + SHARED_FROM] = tick;
+  d[row + SEAT_LAST_SENT] = tick;
 }
 
 /** `seatSent`'s answers. */
@@ -69,7 +115,7 @@ export const SENT_ASK_RING = 2;
 export function seatSent(d: Float64Array, row: number, tick: number, ringTicks: number): number {
   const from = d[row + SHARED_FROM];
   if (from > 0) {
-    const last = d[row + LAST_SENT];
+    const last = d[row + SEAT_LAST_SENT];
     if (tick >= from && tick <= last) return tick > last - ringTicks ? SENT_ALL_VIEW : SENT_UNKNOWN;
     if (tick < from && ((((tick - from) % ringTicks) + ringTicks) % ringTicks) <= last - from) return SENT_UNKNOWN;
   }
@@ -99,18 +145,14 @@ export class Member {
    * client holds. Shared snapshots are not written here one by one: see `sharedFrom`.
    */
   private readonly sent: SentViews;
-  /** Events up to this tick have been delivered. */
-  eventTick = 0;
-  /** Whether the current link has joined the room's channel (gets the shared snapshot). */
-  joined = false;
-  /** Events for this client alone (notices), delivered with its next snapshot; null when none (checked every tick, without a load). */
-  notices: WireEvent[] | null = null;
+  private noticeList: WireEvent[] | null = null;
   snapshotsSkipped = 0;
 
   constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config, seats: SeatContext) {
     this.seats = seats;
     this.d = seats.table.data;
     this.row = seats.table.take();
+    seats.seated[this.row / seats.table.width] = this;
     this.socket = link;
     this.syncSocket();
     this.helloDeadline = now + cfg.helloTimeoutS * 1000;
@@ -128,6 +170,8 @@ export class Member {
   set link(link: Link | null) {
     this.socket = link;
     this.syncSocket();
+    this.d[this.row + HELD] = 0; // a new socket holds nothing yet
+    this.d[this.row + SENT_SINCE] = 0;
   }
 
   /** Whether the current socket said HELLO. */
@@ -165,11 +209,51 @@ export class Member {
 
   /** Tick of the last snapshot sent on the current link (0 = none yet). */
   get lastSentTick(): number {
-    return this.d[this.row + LAST_SENT];
+    return this.d[this.row + SEAT_LAST_SENT];
   }
 
   private set lastSentTick(tick: number) {
-    this.d[this.row + LAST_SENT] = tick;
+    this.d[this.row + SEAT_LAST_SENT] = tick;
+  }
+
+  /** Whether the current link has joined the room's channel (gets the shared snapshot). */
+  get joined(): boolean {
+    return this.d[this.row + SEAT_JOINED] === 1;
+  }
+
+  set joined(on: boolean) {
+    this.d[this.row + SEAT_JOINED] = on ? 1 : 0;
+  }
+
+  /** Events up to this tick have been delivered. */
+  get eventTick(): number {
+    return this.d[this.row + SEAT_EVENT_TICK];
+  }
+
+  set eventTick(tick: number) {
+    this.d[this.row + SEAT_EVENT_TICK] = tick;
+  }
+
+  /** Events for this client alone (notices), delivered with its next snapshot; null when none (flagged in the row). */
+  get notices(): WireEvent[] | null {
+    return this.noticeList;
+  }
+
+  set notices(list: WireEvent[] | null) {
+    this.noticeList = list;
+    this.d[this.row + SEAT_NOTICES] = list === null ? 0 : 1;
+  }
+
+  /** Sends on the current socket (nothing while dropped), counted for the backpressure bound. */
+  send(bytes: Uint8Array): void {
+    if (this.socket === null) return;
+    this.d[this.row + SENT_SINCE] += bytes.byteLength;
+    this.socket.send(bytes);
+  }
+
+  /** See `seatBackedUp`. */
+  backedUp(limit: number, published: number): boolean {
+    return seatBackedUp(this.d, this.row, limit, published, this);
   }
 
   /**
@@ -198,6 +282,8 @@ export class Member {
 
   /** The seat is gone for good: its row goes back to the table. */
   release(): void {
+    this.seats.seated[this.row / this.seats.table.width] = undefined;
+    this.d.fill(0, this.row, this.row + this.seats.table.width); // a free row reads as no socket
     this.seats.table.release(this.row);
   }
 
@@ -221,8 +307,7 @@ export class Member {
 
   /** `tick` went out through the room's channel; the previous tick must have been sent to this client too. */
   sentShared(tick: number): void {
-    if (this.sharedFrom === 0) this.sharedFrom = tick;
-    this.lastSentTick = tick;
+    seatSentShared(this.d, this.row, tick);
   }
 
   /** A new socket, or a new HELLO on it: nothing sent on it yet (what was sent before stays on record for a resume). */

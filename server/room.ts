@@ -222,7 +222,7 @@ export class Room {
         this.ack(m.row, m, msg.ackTick);
         return;
       case C_PING:
-        m.link?.send(encodeServer({ type: S_PONG, clientTime: msg.clientTime, serverTime: this.roomTime(now) }));
+        m.send(encodeServer({ type: S_PONG, clientTime: msg.clientTime, serverTime: this.roomTime(now) }));
         return;
       case C_CHAT:
         if (!m.chatBucket.take(now)) {
@@ -277,7 +277,7 @@ export class Room {
     m.ackTick = resumeTick > 0 && m.sentView(resumeTick) !== undefined && this.fanout.has(resumeTick) ? resumeTick : 0;
     m.eventTick = this.tick; // the roster in WELCOME covers everything before now
     m.restartSends();
-    m.link.send(encodeServer({
+    m.send(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId: m.playerId, tickRate: this.cfg.tickRate,
       serverTick: this.tick, room: this.code, roster: this.roster(), resumed, lastSeq: m.inputs.lastSeq,
     }));
@@ -357,7 +357,7 @@ export class Room {
     const events = this.pending;
     this.pending = [];
     this.fanout.record(this.world, events, this.seatOf);
-    this.fanout.send(this.members.values(), this.world, () => this.roster());
+    this.fanout.send(this.seats, this.world, () => this.roster());
   }
 
   /** Other players where `shooter` saw them: its view tick, bounded by MAX_REWIND. Called only for shots fired. */

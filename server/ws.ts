@@ -13,7 +13,7 @@ import type { Room } from './room.ts';
 import { ROOM_CODE, type RoomManager } from './rooms.ts';
 import type { Session } from './tokens.ts';
 import { verifyToken } from './tokens.ts';
-import { BoundedLink } from './transport.ts';
+import type { Link } from './transport.ts';
 
 /**
  * uWS copies these fields onto the socket's own object (getUserData returns it).
@@ -44,25 +44,17 @@ export interface WsDeps {
 /** The uWS topic of a room's Channel. */
 export const roomTopic = (code: string): string => `room/${code}`;
 
-/**
- * A uWS socket as a room Link. A class rather than closures over the socket's
- * data: the room asks every client's `backedUp` every tick, and each object on
- * the way (closure context, user data) is one more cold cache line per client.
- */
-class UwsLink extends BoundedLink {
+/** A uWS socket as a room Link. */
+class UwsLink implements Link {
   closed = false; // set by the close handler: the socket must not be touched after
 
-  constructor(private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string) {
-    super();
-  }
+  constructor(private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string) {}
 
   send(bytes: Uint8Array): void {
-    if (this.closed) return;
-    this.counted(bytes.byteLength);
-    this.ws.cork(() => this.ws.send(bytes, true));
+    if (!this.closed) this.ws.cork(() => this.ws.send(bytes, true));
   }
 
-  protected socketBuffered(): number {
+  buffered(): number {
     return this.closed ? 0 : this.ws.getBufferedAmount();
   }
 

@@ -12,7 +12,7 @@ import { NetClient } from '../netcode/client.ts';
 import { encodeDelta } from '../netcode/delta.ts';
 import { FrameBuilder } from '../netcode/frame.ts';
 import { C_ACK, EV_CHAT, EV_NOTICE, PROTOCOL_VERSION, S_SNAPSHOT, S_WELCOME } from '../netcode/protocol.ts';
-import { Harness, type Player } from './helpers/room.ts';
+import { ASKS_EVERY_TICK, Harness, type Player } from './helpers/room.ts';
 
 /** Each player acks what it applied, as a client's INPUT would, then the room ticks. */
 function tickAcked(h: Harness, players: Player[], n = 1): void {
@@ -46,6 +46,23 @@ describe('shared snapshots', () => {
     }
   });
 
+  it('a client that goes private after shared snapshots gets no event twice', () => {
+    const h = new Harness({ chatBurst: 1 });
+    const [a, b] = [h.player('Ada'), h.player('Bob')];
+    tickAcked(h, [a, b], 3);
+    a.send(a.net.chat('hello'));
+    tickAcked(h, [a, b], 3); // the chat reaches Bob in a shared snapshot
+    expect(h.channel.size).toBe(2);
+    b.send(b.net.chat('one'));
+    b.send(b.net.chat('two')); // over the burst: a notice, so Bob's next snapshot is private
+    tickAcked(h, [a, b], 1);
+    const chats = (p: Player, text: string) =>
+      snapshotsOf(p).flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).filter((e) => e[0] === EV_CHAT && e[2] === text);
+    expect(snapshotsOf(b).flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).some((e) => e[0] === EV_NOTICE)).toBe(true);
+    expect(chats(b, 'hello')).toHaveLength(1);
+    expect(chats(b, 'one')).toHaveLength(1);
+  });
+
   it('a client that has not acked yet gets private full snapshots, then joins', () => {
     const h = new Harness();
     const a = h.player('Ada');
@@ -57,7 +74,7 @@ describe('shared snapshots', () => {
   });
 
   it('a skipped client leaves the channel, catches up privately from its ack, then rejoins', () => {
-    const h = new Harness();
+    const h = new Harness(ASKS_EVERY_TICK);
     const a = h.player('Ada');
     const b = h.player('Bob');
     tickAcked(h, [a, b], 3);
@@ -85,7 +102,7 @@ describe('shared snapshots', () => {
   });
 
   it('catches a client up from an ack 40 ticks old after the history has recycled its frames', () => {
-    const h = new Harness({ npcCount: 8 }); // drones wander: every frame differs
+    const h = new Harness({ ...ASKS_EVERY_TICK, npcCount: 8 }); // drones wander: every frame differs
     const a = h.player('Ada');
     const b = h.player('Bob');
     tickAcked(h, [a, b], 150); // past 2 × HISTORY_TICKS: evicted frames' buffers hold newer frames

@@ -6,7 +6,7 @@ import {
   C_HELLO, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_REPLACED, CLOSE_ROOM_FULL,
   EV_CHAT, EV_JOIN, EV_NOTICE,
 } from '../netcode/protocol.ts';
-import { Harness, Player } from './helpers/room.ts';
+import { ASKS_EVERY_TICK, Harness, Player } from './helpers/room.ts';
 
 describe('Room on an in-memory transport', () => {
   it('welcomes players and sends each a snapshot every tick, with full then delta bodies', () => {
@@ -127,7 +127,7 @@ describe('Room on an in-memory transport', () => {
   });
 
   it('skips snapshots of a backed-up client and catches it up by delta from its last ack', () => {
-    const h = new Harness();
+    const h = new Harness(ASKS_EVERY_TICK);
     const a = h.player('Ada');
     const b = h.player('Bob');
     h.ticks(3, [a, b]);
@@ -147,7 +147,7 @@ describe('Room on an in-memory transport', () => {
   });
 
   it('delivers events that happened while a client was skipped', () => {
-    const h = new Harness();
+    const h = new Harness(ASKS_EVERY_TICK);
     const a = h.player('Ada');
     h.ticks(2, [a]);
     a.link.backlog = 1 << 30;

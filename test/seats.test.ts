@@ -99,7 +99,7 @@ describe('InputQueue in a shared table', () => {
 
 describe('Member', () => {
   const cfg = { ...defaultConfig(), historyTicks: 16 };
-  const link: Link = { send() {}, backedUp: () => false, close() {}, join() {} };
+  const link: Link = { send() {}, buffered: () => 0, close() {}, join() {} };
   const member = () => new Member('s', 'n', link, 0, cfg, seatContext(cfg, 2));
 
   it('knows every tick of a shared run without writing each, and keeps the run when it ends', () => {

@@ -44,7 +44,7 @@ for (let i = 0; i < players; i++) {
   const bot = { net: new NetClient(ARENA_SCHEMA), inbox, buttons: 0, bytes: 0 } as Bot;
   const link = {
     send: (b: Uint8Array) => { inbox.push(b); bot.bytes += b.byteLength; },
-    backedUp: () => false,
+    buffered: () => 0,
     close: () => {},
     join: (on: boolean) => channel.member(link, on),
   };

@@ -2,7 +2,7 @@
  * An in-memory `Link` (server/transport.ts) for driving a real Room on virtual
  * time: every message the room sends goes into a NetSim toward the client, which
  * the test polls (published snapshots too, once it joined the room's channel). The room's Link.send takes no time argument, so the link reads
- * the test loop's clock through `clock`. Never backed up.
+ * the test loop's clock through `clock`. Never backed up: buffered() is 0.
  */
 import type { Link, MemoryChannel } from '../../server/transport.ts';
 import { NetSim, type NetSimOptions } from '../../netcode/netsim.ts';
@@ -28,8 +28,8 @@ export class MemLink implements Link {
     this.toClient.send(bytes.slice(), this.clock(), bytes.byteLength); // copy: the sender may reuse its buffer
   }
 
-  backedUp(): boolean {
-    return false;
+  buffered(): number {
+    return 0;
   }
 
   close(code: number, reason: string): void {
