@@ -14,6 +14,8 @@ import {
   PLAYER_SPEED,
   snap,
   step,
+  sweep,
+  WALLS,
 } from '../game/sim/index.ts';
 import { byId, DT30, DT60, input, inputs, last, onGrid, player, run, world } from './helpers/sim.ts';
 
@@ -140,5 +142,55 @@ describe('player movement', () => {
       ),
       { numRuns: 150, seed: 7 },
     );
+  });
+});
+
+describe('sweep against the walls as objects', () => {
+  /** The sweep as first written, over WALLS' objects: the reference for the flat WALL_EDGES loop. */
+  function reference(x: number, y: number, dx: number, dy: number, r: number) {
+    let nx = x + dx;
+    let blockedX = false;
+    if (dx !== 0) {
+      for (const w of WALLS) {
+        if (y + r <= w.y || y - r >= w.y + w.h) continue;
+        if (dx > 0 && x + r <= w.x && nx + r > w.x) { nx = w.x - r; blockedX = true; }
+        else if (dx < 0 && x - r >= w.x + w.w && nx - r < w.x + w.w) { nx = w.x + w.w + r; blockedX = true; }
+      }
+      nx = snap(nx);
+    }
+    let ny = y + dy;
+    let blockedY = false;
+    if (dy !== 0) {
+      for (const w of WALLS) {
+        if (nx + r <= w.x || nx - r >= w.x + w.w) continue;
+        if (dy > 0 && y + r <= w.y && ny + r > w.y) { ny = w.y - r; blockedY = true; }
+        else if (dy < 0 && y - r >= w.y + w.h && ny - r < w.y + w.h) { ny = w.y + w.h + r; blockedY = true; }
+      }
+      ny = snap(ny);
+    }
+    return { x: nx, y: ny, blockedX, blockedY };
+  }
+
+  it('gives bit-identical results, also flush against and across every wall edge', () => {
+    let s = 12345;
+    const rand = () => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s / 2 ** 32;
+    };
+    const edges = WALLS.flatMap((w) => [w.x, w.y, w.x + w.w, w.y + w.h]);
+    let blocked = 0;
+    for (let i = 0; i < 20000; i++) {
+      const r = [PLAYER_RADIUS, 10, 0.5][i % 3];
+      // Half the starts sit on a wall edge ± r (the cases that stop), the rest anywhere.
+      const near = (v: number) => (rand() < 0.5 ? edges[Math.floor(rand() * edges.length)] + (rand() < 0.5 ? r : -r) : v);
+      const x = near(rand() * 1600);
+      const y = near(rand() * 1200);
+      const dx = rand() < 0.2 ? 0 : (rand() - 0.5) * 40;
+      const dy = rand() < 0.2 ? 0 : (rand() - 0.5) * 40;
+      const got = sweep(x, y, dx, dy, r);
+      expect(got).toEqual(reference(x, y, dx, dy, r));
+      if (got.blockedX || got.blockedY) blocked++;
+    }
+    expect(blocked).toBeGreaterThan(1000); // the stops were exercised, not just free moves
   });
 });

@@ -34,6 +34,13 @@ export const WALLS: readonly Wall[] = [
   { x: 760, y: 940, w: 80, h: 80 },
 ];
 
+/**
+ * The walls' edges as numbers, four per wall: left, top, right, bottom. The same
+ * values as WALLS (whole units, so right = x + w exactly), for loops run per player
+ * per step (`sweep`): no object per wall to load, no sum per test.
+ */
+export const WALL_EDGES: Float64Array = Float64Array.from(WALLS.flatMap((w) => [w.x, w.y, w.x + w.w, w.y + w.h]));
+
 /** True when a square of half-size r centred at (x, y) overlaps any wall. */
 export function boxHitsWall(x: number, y: number, r: number): boolean {
   for (const w of WALLS) {

@@ -1,5 +1,5 @@
 import { BTN_DOWN, BTN_LEFT, BTN_RIGHT, BTN_UP, PLAYER_RADIUS, PLAYER_SPEED } from './constants.ts';
-import { WALLS } from './map.ts';
+import { WALL_EDGES } from './map.ts';
 import { snap } from './state.ts';
 
 /**
@@ -8,23 +8,28 @@ import { snap } from './state.ts';
  * the result is snapped to the position grid.
  */
 export function sweep(x: number, y: number, dx: number, dy: number, r: number): { x: number; y: number; blockedX: boolean; blockedY: boolean } {
+  const e = WALL_EDGES;
   let nx = x + dx;
   let blockedX = false;
   if (dx !== 0) {
-    for (const w of WALLS) {
-      if (y + r <= w.y || y - r >= w.y + w.h) continue;
-      if (dx > 0 && x + r <= w.x && nx + r > w.x) { nx = w.x - r; blockedX = true; }
-      else if (dx < 0 && x - r >= w.x + w.w && nx - r < w.x + w.w) { nx = w.x + w.w + r; blockedX = true; }
+    for (let i = 0; i < e.length; i += 4) {
+      const left = e[i];
+      const right = e[i + 2];
+      if (y + r <= e[i + 1] || y - r >= e[i + 3]) continue;
+      if (dx > 0 && x + r <= left && nx + r > left) { nx = left - r; blockedX = true; }
+      else if (dx < 0 && x - r >= right && nx - r < right) { nx = right + r; blockedX = true; }
     }
     nx = snap(nx);
   }
   let ny = y + dy;
   let blockedY = false;
   if (dy !== 0) {
-    for (const w of WALLS) {
-      if (nx + r <= w.x || nx - r >= w.x + w.w) continue;
-      if (dy > 0 && y + r <= w.y && ny + r > w.y) { ny = w.y - r; blockedY = true; }
-      else if (dy < 0 && y - r >= w.y + w.h && ny - r < w.y + w.h) { ny = w.y + w.h + r; blockedY = true; }
+    for (let i = 0; i < e.length; i += 4) {
+      const top = e[i + 1];
+      const bottom = e[i + 3];
+      if (nx + r <= e[i] || nx - r >= e[i + 2]) continue;
+      if (dy > 0 && y + r <= top && ny + r > top) { ny = top - r; blockedY = true; }
+      else if (dy < 0 && y - r >= bottom && ny - r < bottom) { ny = bottom + r; blockedY = true; }
     }
     ny = snap(ny);
   }
