@@ -25,31 +25,37 @@ export interface SeatContext {
  * writes for it, then its input queue (counters and entries). A message, the step and
  * the fan-out loop thus touch the row and, in the common case, no member, queue or
  * link object: see `Room.receive`, `Room.step` and `SnapshotFanout.send`.
+ *
+ * Order matters: what a message reads (socket state, message limit, ack, shared run,
+ * last sent tick) comes right before the queue's counters (head, length, highest seq),
+ * so an INPUT's reads are 8 consecutive numbers, one or two cache lines; the fields
+ * only the tick uses come first.
  */
-/** The message limit's state (`RateRule`). */
-export const SEAT_TAT = 0;
+/** The view tick: see `Member.viewTick` (a message writes it, nothing on its path reads it). */
+export const SEAT_VIEW = 0;
+/** 1 while the current link is on the room's channel: see `Member.joined`. */
+export const SEAT_JOINED = 1;
+/** 1 while the member has notices waiting: see `Member.notices`. */
+export const SEAT_NOTICES = 2;
+/** Events up to this tick have been delivered: see `Member.eventTick`. */
+export const SEAT_EVENT_TICK = 3;
+/** The backpressure bound (`seatBackedUp`): held when last asked, sent since, the channel's total then. */
+const HELD = 4;
+const SENT_SINCE = 5;
+const PUBLISHED_AT = 6;
 /** The socket's state: SOCKET_NONE, SOCKET_OPEN (no HELLO yet) or SOCKET_WELCOMED. */
-export const SEAT_SOCKET = 1;
+export const SEAT_SOCKET = 7;
 export const SOCKET_NONE = 0;
 export const SOCKET_OPEN = 1;
 export const SOCKET_WELCOMED = 2;
-/** The ack (delta baseline) and the view tick: see `Member.ackTick` and `viewTick`. */
-export const SEAT_ACK = 2;
-export const SEAT_VIEW = 3;
-const SHARED_FROM = 4;
+/** The message limit's state (`RateRule`). */
+export const SEAT_TAT = 8;
+/** The ack (delta baseline): see `Member.ackTick`. */
+export const SEAT_ACK = 9;
+const SHARED_FROM = 10;
 /** Tick of the last snapshot sent on the current link: see `Member.lastSentTick`. */
-export const SEAT_LAST_SENT = 5;
-/** 1 while the current link is on the room's channel: see `Member.joined`. */
-export const SEAT_JOINED = 6;
-/** 1 while the member has notices waiting: see `Member.notices`. */
-export const SEAT_NOTICES = 7;
-/** Events up to this tick have been delivered: see `Member.eventTick`. */
-export const SEAT_EVENT_TICK = 8;
-/** The backpressure bound (`seatBackedUp`): held when last asked, sent since, the channel's total then. */
-const HELD = 9;
-const SENT_SINCE = 10;
-const PUBLISHED_AT = 11;
-/** Where the input queue's numbers start in the row. */
+export const SEAT_LAST_SENT = 11;
+/** Where the input queue's numbers start in the row: its counters first (see inputs.ts). */
 export const SEAT_QUEUE = 12;
 
 /** Numbers a member keeps in its seat table row. */
