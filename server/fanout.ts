@@ -33,7 +33,7 @@ import { EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol
 import { DeltaCache } from '../netcode/snapcache.ts';
 import type { Config } from './config.ts';
 import {
-  type Member, SEAT_ACK, SEAT_EVENT_TICK, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
+  FRAME_BYTES, type Member, SEAT_ACK, SEAT_EVENT_TICK, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
   seatBackedUp, seatSentShared, SOCKET_WELCOMED,
 } from './member.ts';
 import type { Channel } from './transport.ts';
@@ -140,7 +140,7 @@ export class SnapshotFanout {
       const snap = this.cache.get(prev, ALL_VIEW, ALL_VIEW);
       const bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, this.eventsFor(prev, roster));
       (this.channel as Channel).publish(bytes);
-      this.published += bytes.byteLength;
+      this.published += bytes.byteLength + FRAME_BYTES;
       this.shared += nShared;
       this.sent += nShared;
       this.bytes += bytes.byteLength * nShared;

@@ -76,12 +76,18 @@ export function seatContext(cfg: Config, seats: number): SeatContext {
 
 /** Room in the bound for frames uWS sends by itself (pings and pongs, a few bytes each per idle period). */
 const UNCOUNTED_BYTES = 1024;
+/**
+ * What one message adds to a socket's buffer beyond its payload, at most: the
+ * WebSocket frame header of a server message (2, 4 or 10 bytes, unmasked). The bound
+ * counts every message, sent or published, at its payload plus this.
+ */
+export const FRAME_BYTES = 10;
 
 /**
  * Whether more than `limit` bytes wait in the socket of member `m` (row `row` of `d`),
  * accepted but not yet written to the kernel (backpressure). `published` is the running
- * total of bytes published on the room's channel, which reach the socket without
- * passing through `Member.send`.
+ * total of bytes published on the room's channel (each message counted with
+ * FRAME_BYTES), which reach the socket without passing through `Member.send`.
  *
  * A socket's buffer grows only by what is sent to it, so "held when last asked, plus
  * sent since" bounds it: while that bound stays UNCOUNTED_BYTES within the limit, the
@@ -253,7 +259,7 @@ export class Member {
   /** Sends on the current socket (nothing while dropped), counted for the backpressure bound. */
   send(bytes: Uint8Array): void {
     if (this.socket === null) return;
-    this.d[this.row + SENT_SINCE] += bytes.byteLength;
+    this.d[this.row + SENT_SINCE] += bytes.byteLength + FRAME_BYTES;
     this.socket.send(bytes);
   }
 

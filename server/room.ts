@@ -179,6 +179,9 @@ export class Room {
    * neither the member nor its queue (each a cold cache miss among 500 clients).
    */
   receive(m: Member, bytes: Uint8Array, now: number, row = m.row): void {
+    // A member whose seat was released (its row may be someone else's now) is ignored, as
+    // any member without a socket. Compared, not loaded: `seated` is the room's, warm.
+    if (this.seats.seated[row / this.seats.table.width] !== m) return;
     const seat = this.seatData;
     const socket = seat[row + SEAT_SOCKET]; // SOCKET_NONE exactly when m.link is null
     if (socket === SOCKET_NONE) return;
@@ -373,13 +376,17 @@ export class Room {
 
   /** Closes sockets that never said HELLO and frees seats whose resume grace ran out. */
   private expire(now: number): void {
+    let due = false;
     for (const m of this.expiring) {
-      if (m.link !== null && m.welcomed) {
-        this.expiring.delete(m); // said HELLO on its socket: nothing to expire until it drops
-        continue;
-      }
-      if (m.link !== null && !m.welcomed && now > m.helloDeadline) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
-      if (m.link === null && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000) {
+      if (m.link !== null && m.welcomed) this.expiring.delete(m); // said HELLO on its socket: nothing to expire until it drops
+      else if (this.helloLate(m, now) || this.graceOver(m, now)) due = true;
+    }
+    if (!due) return;
+    // Something expires: act in seat order (the members map), so events come out in the
+    // same order whichever seat was put on watch first.
+    for (const m of this.members.values()) {
+      if (this.helloLate(m, now) && m.link !== null) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
+      if (this.graceOver(m, now)) {
         this.world = removePlayer(this.world, m.playerId);
         this.pending.push([EV_LEAVE, m.playerId]);
         this.members.delete(m.sid);
@@ -390,6 +397,16 @@ export class Room {
         m.release();
       }
     }
+  }
+
+  /** A socket that has not said HELLO in time. */
+  private helloLate(m: Member, now: number): boolean {
+    return m.link !== null && !m.welcomed && now > m.helloDeadline;
+  }
+
+  /** A dropped player whose resume grace ran out. */
+  private graceOver(m: Member, now: number): boolean {
+    return m.link === null && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000;
   }
 
   /** Tells the client why, then closes; the socket's close handler calls `disconnect`. */

@@ -4,7 +4,7 @@ import { BTN_FIRE, BTN_RIGHT, PLAYER_MAX_HP, PLAYER_SPEED, SHOT_DAMAGE } from '.
 import { encodeClient } from '../netcode/codec.ts';
 import {
   C_HELLO, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_REPLACED, CLOSE_ROOM_FULL,
-  EV_CHAT, EV_JOIN, EV_NOTICE,
+  EV_CHAT, EV_JOIN, EV_LEAVE, EV_NOTICE,
 } from '../netcode/protocol.ts';
 import { ASKS_EVERY_TICK, Harness, Player } from './helpers/room.ts';
 
@@ -209,6 +209,32 @@ describe('Room on an in-memory transport', () => {
     const dropped = x();
     h.ticks(3, [b]);
     expect(x()).toBe(dropped);
+  });
+
+  it('seats whose grace ends in the same step leave in seat order, whichever dropped first', () => {
+    const h = new Harness({ resumeGraceS: 1 });
+    const [a, b, c] = [h.player('Ada'), h.player('Bob'), h.player('Cy')];
+    h.ticks(2, [a, b, c]);
+    b.drop();
+    a.drop();
+    h.ticks(40, [c]);
+    const leaves = c.events.flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).filter((e) => e[0] === EV_LEAVE);
+    expect(leaves.map((e) => e[1])).toEqual([a.net.playerId, b.net.playerId]);
+  });
+
+  it('ignores a member object whose seat was released, even when its row went to someone else', () => {
+    const h = new Harness();
+    const a = new Player(h, 'Ada', 'Ada').connect(false); // never says HELLO
+    const stale = a.member;
+    a.drop(); // no player yet: the seat and its row are released at once
+    const b = h.player('Bob');
+    expect(b.member?.row).toBe(stale?.row); // the row is Bob's now
+    b.send(b.net.input({ buttons: BTN_RIGHT, aim: 0 }, 0, h.now).bytes);
+    const before = b.member?.inputs.pending;
+    a.send(b.net.input({ buttons: BTN_RIGHT, aim: 0 }, 0, h.now).bytes); // through the stale member
+    a.send(new Uint8Array([1, 2, 3])); // garbage: no close to send, no throw
+    expect(b.member?.inputs.pending).toBe(before);
+    expect(b.link.closed).toBeNull();
   });
 
   it('counts connected sockets through a replacement, a drop, a HELLO timeout and the end of a grace', () => {
