@@ -1,7 +1,8 @@
 /**
  * The numbers every message and every tick touch for each seat of a room, in one
- * Float64Array with a fixed-width row per seat: the message rate limit's state and
- * the input queue's entries.
+ * Float64Array with a fixed-width row per seat (layout: `SEAT_*` in member.ts):
+ * socket state, message limit, ack and sends, the backpressure bound, and the
+ * input queue.
  *
  * Why one table: between two messages of one client, the server handles hundreds
  * of others and the kernel's network stack runs, so that client's state is cold
