@@ -159,6 +159,8 @@ export class Member {
   private readonly sent: SentViews;
   private noticeList: WireEvent[] | null = null;
   snapshotsSkipped = 0;
+  /** The seat is gone for good (`release`): its row may be another member's now. */
+  released = false;
 
   constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config, seats: SeatContext) {
     this.seats = seats;
@@ -294,6 +296,7 @@ export class Member {
 
   /** The seat is gone for good: its row goes back to the table. */
   release(): void {
+    this.released = true;
     this.seats.seated[this.row / this.seats.table.width] = undefined;
     this.d.fill(0, this.row, this.row + this.seats.table.width); // a free row reads as no socket
     this.seats.table.release(this.row);

@@ -174,14 +174,15 @@ export class Room {
 
   /**
    * One message from a member's socket. Bad input closes that socket only.
-   * `row` is `m.row`, which the socket keeps: the common message, an INPUT from a
+   * `row` is `m.row`, which the socket keeps while it is open (a member's seat is
+   * released only after its sockets closed): the common message, an INPUT from a
    * welcomed client, reads and writes only that row of the seat table, and loads
    * neither the member nor its queue (each a cold cache miss among 500 clients).
+   * Without `row`, a member whose seat was released (its row may be someone else's
+   * now) is ignored, like any member without a socket.
    */
-  receive(m: Member, bytes: Uint8Array, now: number, row = m.row): void {
-    // A member whose seat was released (its row may be someone else's now) is ignored, as
-    // any member without a socket. Compared, not loaded: `seated` is the room's, warm.
-    if (this.seats.seated[row / this.seats.table.width] !== m) return;
+  receive(m: Member, bytes: Uint8Array, now: number, row = m.released ? -1 : m.row): void {
+    if (row < 0) return;
     const seat = this.seatData;
     const socket = seat[row + SEAT_SOCKET]; // SOCKET_NONE exactly when m.link is null
     if (socket === SOCKET_NONE) return;

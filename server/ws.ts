@@ -145,6 +145,8 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       if (data.link === null) return; // refused at open: never joined a room
       data.link.closed = true;
       if (data.member && data.room) data.room.disconnect(data.member, data.link, d.now());
+      data.member = null; // its row may be released from now on
+      data.row = -1;
     },
   });
 }
