@@ -285,10 +285,6 @@ export class Member {
     this.d[this.row + SHARED_FROM] = tick;
   }
 
-  get connected(): boolean {
-    return this.socket !== null;
-  }
-
   /** Counts one message against the limit; false when over it. */
   takeMessage(now: number): boolean {
     return this.seats.msgRule.take(this.d, this.row + SEAT_TAT, now);

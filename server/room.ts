@@ -383,8 +383,8 @@ export class Room {
       else if (this.helloLate(m, now) || this.graceOver(m, now)) due = true;
     }
     if (!due) return;
-    // Something expires: act in seat order (the members map), so events come out in the
-    // same order whichever seat was put on watch first.
+    // Something expires: act in the members map's order (the order sessions joined), so
+    // events come out in the same order whichever seat was put on watch first.
     for (const m of this.members.values()) {
       if (this.helloLate(m, now) && m.link !== null) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
       if (this.graceOver(m, now)) {

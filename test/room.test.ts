@@ -211,7 +211,7 @@ describe('Room on an in-memory transport', () => {
     expect(x()).toBe(dropped);
   });
 
-  it('seats whose grace ends in the same step leave in seat order, whichever dropped first', () => {
+  it('seats whose grace ends in the same step leave in the order they joined, whichever dropped first', () => {
     const h = new Harness({ resumeGraceS: 1 });
     const [a, b, c] = [h.player('Ada'), h.player('Bob'), h.player('Cy')];
     h.ticks(2, [a, b, c]);
