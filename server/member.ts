@@ -309,6 +309,11 @@ export class Member {
     return known === SENT_ASK_RING ? this.sent.get(tick) : known === SENT_ALL_VIEW ? ALL_VIEW : undefined;
   }
 
+  /** What the ring of private sends alone says of `tick` (when `seatSent` answered SENT_ASK_RING). */
+  sentPrivately(tick: number): number | undefined {
+    return this.sent.get(tick);
+  }
+
   /** `tick` went out privately, in `viewKey`. Ends a shared run first. */
   sentPrivate(tick: number, viewKey: number): void {
     this.endShared();

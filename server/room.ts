@@ -298,7 +298,7 @@ export class Room {
   /** `m.sentView(tick) !== undefined`, from the seat row while the member's shared run answers. */
   private wasSent(row: number, m: Member, tick: number): boolean {
     const known = seatSent(this.seatData, row, tick, this.seats.ringTicks);
-    return known === SENT_ASK_RING ? m.sentView(tick) !== undefined : known === SENT_ALL_VIEW;
+    return known === SENT_ASK_RING ? m.sentPrivately(tick) !== undefined : known === SENT_ALL_VIEW; // not sentView: seatSent again
   }
 
   /** The member's socket closed (any reason). Its seat stays for the resume grace period. */
