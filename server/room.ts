@@ -1,8 +1,10 @@
 /**
- * The authority for one room: seats (members), the input queues, the fixed-step
- * simulation, events and chat. Transport-agnostic (members talk through `Link`)
- * and clock-free: every method takes `now` (ms) from its caller, so tests drive
- * it on virtual time with in-memory links.
+ * The authority for one room: the messages of its members, their input queues, the
+ * fixed-step simulation, events and chat. Who holds a seat and for how long is
+ * `Seating`'s (seating.ts); snapshots go out through `SnapshotFanout` (fanout.ts).
+ * Transport-agnostic (members talk through `Link`) and clock-free: every method
+ * takes `now` (ms) from its caller, so tests drive it on virtual time with
+ * in-memory links.
  */
 import {
   addPlayer, copyPlayer, createWorld, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
@@ -11,19 +13,19 @@ import {
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
-  CLOSE_REPLACED, CLOSE_ROOM_FULL, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE,
-  EV_RESUME, PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG,
-  S_WELCOME, type WireEvent,
+  type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION, type RosterEntry,
+  S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { toWire } from './events.ts';
 import { RewindBuffer } from './rewind.ts';
 import type { AppliedLog, Pos, QueueSeat } from './inputs.ts';
 import {
-  Member, SEAT_ACK, SEAT_QUEUE, SEAT_SOCKET, SEAT_TAT, SEAT_VIEW, type SeatContext, seatContext, seatSent, SENT_ALL_VIEW,
+  type Member, SEAT_ACK, SEAT_QUEUE, SEAT_SOCKET, SEAT_TAT, SEAT_VIEW, type SeatContext, seatContext, seatSent, SENT_ALL_VIEW,
   SENT_ASK_RING, SOCKET_NONE, SOCKET_WELCOMED,
 } from './member.ts';
 import { SnapshotFanout } from './fanout.ts';
+import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
 
 export interface SnapshotCounts {
@@ -46,10 +48,10 @@ export class Room {
   world: World;
   readonly dt: number; // s, fixed
   private readonly cfg: Config;
-  private readonly members = new Map<string, Member>(); // by session id
-  private readonly byPlayer = new Map<number, Member>(); // by player id
-  /** Each player's seat row (its member's `row`): what the step reads instead of the member and its queue. */
-  private readonly rowOf = new Map<number, number>();
+  /** Who holds a seat, since when, and until when. */
+  private readonly seating: Seating;
+  /** `seating.rowOf`, held here too: the step reads it for every player. */
+  private readonly rowOf: Map<number, number>;
   /** Recent player positions by tick, for lag compensation. */
   private readonly rewind: RewindBuffer;
   private readonly rewindTicks: number;
@@ -65,14 +67,6 @@ export class Room {
   /** The members' seat table, message limit and applied-input log. */
   private readonly seats: SeatContext;
   private readonly seatData: Float64Array; // the seat table's numbers
-  /** Members with a socket: kept as a count, since the step asks every tick. */
-  private connected = 0;
-  /**
-   * Members `expire` must look at: a socket that has not said HELLO yet, or a dropped
-   * player within its grace. Everyone else is left alone, so the common tick walks none.
-   */
-  private readonly expiring = new Set<Member>();
-  emptySince: number | null;
   /** Each player's seat state for the snapshot (its input queue: lastSeq and anchor). */
   private readonly seatOf = (playerId: number): QueueSeat | undefined => {
     const row = this.rowOf.get(playerId);
@@ -91,8 +85,9 @@ export class Room {
     this.fanout = new SnapshotFanout(opts.config, opts.channel ?? null);
     this.seats = seatContext(opts.config, opts.config.maxPlayersPerRoom);
     this.seatData = this.seats.table.data;
+    this.seating = new Seating(opts.code, opts.config, this.seats, opts.now);
+    this.rowOf = this.seating.rowOf;
     this.fanout.record(this.world, [], this.seatOf);
-    this.emptySince = opts.now;
     this.lastStepAt = opts.now;
   }
 
@@ -116,18 +111,21 @@ export class Room {
 
   /** Seats taken by players (connected or within their resume grace). */
   get playerCount(): number {
-    let n = 0;
-    for (const m of this.members.values()) if (m.playerId) n++;
-    return n;
+    return this.seating.playerCount;
   }
 
   /** Seats of any kind, including sockets that have not said HELLO yet. */
   get memberCount(): number {
-    return this.members.size;
+    return this.seating.members.size;
   }
 
   get connectedCount(): number {
-    return this.connected;
+    return this.seating.connected;
+  }
+
+  /** Since when nobody has had a socket here (ms); null while someone has. */
+  get emptySince(): number | null {
+    return this.seating.emptySince;
   }
 
   /** Snapshots sent (shared ones included), sent through the channel, and skipped for backed-up sockets. */
@@ -137,39 +135,12 @@ export class Room {
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */
   admits(sid: string): { ok: true } | { ok: false; reason: string } {
-    if (this.members.has(sid)) return { ok: true }; // a resume always has its seat
-    if (this.members.size >= this.cfg.maxPlayersPerRoom) {
-      return { ok: false, reason: `room ${this.code} is full (${this.cfg.maxPlayersPerRoom} players)` };
-    }
-    return { ok: true };
+    return this.seating.admits(sid);
   }
 
   /** A socket opened for this session. Returns the member, or null if the room filled meanwhile. */
   connect(sid: string, name: string, link: Link, now: number): Member | null {
-    let m = this.members.get(sid);
-    if (m) {
-      // Rebind first: the old socket's close handler (run synchronously by uWS) then sees a
-      // link that is no longer current and leaves the seat alone.
-      const old = m.link;
-      if (old === null) this.connected++;
-      m.link = link;
-      m.welcomed = false;
-      m.leaveChannel(); // a new socket starts outside the channel and with nothing sent
-      m.restartSends();
-      m.helloDeadline = now + this.cfg.helloTimeoutS * 1000;
-      old?.close(CLOSE_REPLACED, 'replaced by a newer connection');
-    } else {
-      if (!this.admits(sid).ok) {
-        this.refuse(link, CLOSE_ROOM_FULL, `room ${this.code} is full`);
-        return null;
-      }
-      m = new Member(sid, name, link, now, this.cfg, this.seats);
-      this.members.set(sid, m);
-      this.connected++;
-    }
-    this.expiring.add(m); // until its HELLO
-    this.emptySince = null;
-    return m;
+    return this.seating.connect(sid, name, link, now);
   }
 
   /**
@@ -187,7 +158,7 @@ export class Room {
     const socket = seat[row + SEAT_SOCKET]; // SOCKET_NONE exactly when m.link is null
     if (socket === SOCKET_NONE) return;
     if (!this.seats.msgRule.take(seat, row + SEAT_TAT, now)) {
-      this.refuse(m.link as Link, CLOSE_RATE_LIMIT, 'too many messages');
+      refuse(m.link as Link, CLOSE_RATE_LIMIT, 'too many messages');
       return;
     }
     if (socket === SOCKET_WELCOMED && readInput(bytes, this.batch)) {
@@ -197,11 +168,11 @@ export class Room {
     const link = m.link as Link;
     const d = decodeClient(bytes);
     if (!d.ok) {
-      this.refuse(link, CLOSE_BAD_MESSAGE, d.reason);
+      refuse(link, CLOSE_BAD_MESSAGE, d.reason);
       return;
     }
     if (socket !== SOCKET_WELCOMED && d.msg.type !== C_HELLO) {
-      this.refuse(link, CLOSE_NO_HELLO, 'first message must be HELLO');
+      refuse(link, CLOSE_NO_HELLO, 'first message must be HELLO');
       return;
     }
     this.handle(m, d.msg, now);
@@ -256,11 +227,11 @@ export class Room {
   private hello(m: Member, version: number, resumeTick: number): void {
     if (!m.link) return;
     if (version !== PROTOCOL_VERSION) {
-      this.refuse(m.link, CLOSE_BAD_VERSION, `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`);
+      refuse(m.link, CLOSE_BAD_VERSION, `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`);
       return;
     }
     if (m.welcomed) {
-      this.refuse(m.link, CLOSE_BAD_MESSAGE, 'duplicate HELLO');
+      refuse(m.link, CLOSE_BAD_MESSAGE, 'duplicate HELLO');
       return;
     }
     const resumed = m.playerId !== 0;
@@ -270,9 +241,7 @@ export class Room {
     } else {
       const added = addPlayer(this.world);
       this.world = added.world;
-      m.playerId = added.id;
-      this.byPlayer.set(m.playerId, m);
-      this.rowOf.set(m.playerId, m.row);
+      this.seating.seat(m, added.id);
       this.pending.push([EV_JOIN, m.playerId, m.name]);
     }
     m.welcomed = true;
@@ -303,35 +272,18 @@ export class Room {
 
   /** The member's socket closed (any reason). Its seat stays for the resume grace period. */
   disconnect(m: Member, link: Link, now: number): void {
-    if (m.link !== link) return; // an older socket of a member that already reconnected
-    m.link = null;
-    this.connected--;
-    m.welcomed = false;
-    m.leaveChannel();
-    if (m.playerId) {
-      // The grace period runs from the first drop: reconnecting without HELLO does not extend it.
-      m.droppedAt ??= now;
-      this.expiring.add(m);
-      this.pending.push([EV_DROP, m.playerId]);
-    } else {
-      this.members.delete(m.sid);
-      this.expiring.delete(m);
-      m.release();
-    }
-    if (this.connectedCount === 0) this.emptySince = now;
+    if (this.seating.disconnect(m, link, now)) this.pending.push([EV_DROP, m.playerId]);
   }
 
   roster(): RosterEntry[] {
-    const out: RosterEntry[] = [];
-    for (const m of this.members.values()) if (m.playerId) out.push([m.playerId, m.name, m.link ? 1 : 0]);
-    return out;
+    return this.seating.roster();
   }
 
   /** Runs one fixed step and sends every client its snapshot. */
   step(now: number): void {
     this.lastStepAt = now;
     this.seats.applied.count = 0;
-    this.expire(now);
+    this.seating.expire(now, this.left);
     // Nobody to see it: the world waits (dropped players resume where they left) and costs nothing.
     if (this.connectedCount === 0) return;
     // Every player gets an entry every step (an empty list for none), and a player's entry
@@ -366,7 +318,7 @@ export class Room {
 
   /** Other players where `shooter` saw them: its view tick, bounded by MAX_REWIND. Called only for shots fired. */
   private seenBy(shooter: number): RewoundPositions | undefined {
-    const m = this.byPlayer.get(shooter);
+    const m = this.seating.byPlayer.get(shooter);
     if (!m) return undefined;
     const seen = this.rewind.at(Math.max(m.viewTick, this.tick - this.rewindTicks), shooter);
     if (seen) return seen;
@@ -375,50 +327,16 @@ export class Room {
     return now;
   }
 
-  /** Closes sockets that never said HELLO and frees seats whose resume grace ran out. */
-  private expire(now: number): void {
-    let due = false;
-    for (const m of this.expiring) {
-      if (m.link !== null && m.welcomed) this.expiring.delete(m); // said HELLO on its socket: nothing to expire until it drops
-      else if (this.helloLate(m, now) || this.graceOver(m, now)) due = true;
-    }
-    if (!due) return;
-    // Something expires: act in the members map's order (the order sessions joined), so
-    // events come out in the same order whichever seat was put on watch first.
-    for (const m of this.members.values()) {
-      if (this.helloLate(m, now) && m.link !== null) this.refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
-      if (this.graceOver(m, now)) {
-        this.world = removePlayer(this.world, m.playerId);
-        this.pending.push([EV_LEAVE, m.playerId]);
-        this.members.delete(m.sid);
-        this.expiring.delete(m);
-        this.byPlayer.delete(m.playerId);
-        this.rowOf.delete(m.playerId);
-        this.stepInputs.delete(m.playerId);
-        m.release();
-      }
-    }
-  }
-
-  /** A socket that has not said HELLO in time. */
-  private helloLate(m: Member, now: number): boolean {
-    return m.link !== null && !m.welcomed && now > m.helloDeadline;
-  }
-
-  /** A dropped player whose resume grace ran out. */
-  private graceOver(m: Member, now: number): boolean {
-    return m.link === null && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000;
-  }
-
-  /** Tells the client why, then closes; the socket's close handler calls `disconnect`. */
-  private refuse(link: Link, code: number, reason: string): void {
-    link.send(encodeServer({ type: S_ERROR, code, reason }));
-    link.close(code, reason);
-  }
+  /** A player whose resume grace ran out leaves the world (its seat is freed after this). */
+  private readonly left = (playerId: number): void => {
+    this.world = removePlayer(this.world, playerId);
+    this.pending.push([EV_LEAVE, playerId]);
+    this.stepInputs.delete(playerId);
+  };
 
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void {
-    for (const m of this.members.values()) m.link?.close(code, reason);
+    this.seating.closeAll(code, reason);
   }
 }
 
