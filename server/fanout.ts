@@ -32,10 +32,11 @@ import { ALL_VIEW, INTEREST_OFF, type InterestConfig } from '../netcode/interest
 import { EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol.ts';
 import { DeltaCache } from '../netcode/snapcache.ts';
 import type { Config } from './config.ts';
+import type { Member } from './member.ts';
 import {
-  FRAME_BYTES, type Member, SEAT_ACK, SEAT_EVENT_TICK, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
+  FRAME_BYTES, SEAT_ACK, SEAT_EVENT_TICK, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
   seatBackedUp, seatSentShared, SOCKET_WELCOMED,
-} from './member.ts';
+} from './seats.ts';
 import type { Channel } from './transport.ts';
 
 export class SnapshotFanout {

@@ -20,10 +20,11 @@ import type { Config } from './config.ts';
 import { toWire } from './events.ts';
 import { RewindBuffer } from './rewind.ts';
 import type { AppliedLog, Pos, QueueSeat } from './inputs.ts';
+import type { Member } from './member.ts';
 import {
-  type Member, SEAT_ACK, SEAT_QUEUE, SEAT_SOCKET, SEAT_TAT, SEAT_VIEW, type SeatContext, seatContext, seatSent, SENT_ALL_VIEW,
+  SEAT_ACK, SEAT_QUEUE, SEAT_SOCKET, SEAT_TAT, SEAT_VIEW, type SeatContext, seatContext, seatSent, SENT_ALL_VIEW,
   SENT_ASK_RING, SOCKET_NONE, SOCKET_WELCOMED,
-} from './member.ts';
+} from './seats.ts';
 import { SnapshotFanout } from './fanout.ts';
 import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';

@@ -17,7 +17,8 @@
 import { encodeServer } from '../netcode/codec.ts';
 import { CLOSE_NO_HELLO, CLOSE_REPLACED, CLOSE_ROOM_FULL, type RosterEntry, S_ERROR } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
-import { Member, type SeatContext } from './member.ts';
+import { Member } from './member.ts';
+import type { SeatContext } from './seats.ts';
 import type { Link } from './transport.ts';
 
 /** Tells the client why, then closes; the socket's close handler then reports the drop. */

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../server/config.ts';
-import { Member, seatContext } from '../server/member.ts';
+import { Member } from '../server/member.ts';
+import { seatContext } from '../server/seats.ts';
 import type { Link } from '../server/transport.ts';
 
 /** A socket model: sends and publishes add to what it holds, the kernel drains it at random. */
