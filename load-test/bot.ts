@@ -11,14 +11,14 @@ import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
 import { FINAL_CLOSE_CODES, S_PONG } from '../netcode/protocol.ts';
 import type { Counters } from './counters.ts';
+import { type Endpoint, httpCall } from './endpoint.ts';
 import type { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
 import { type Brain, makeBrain, rng } from './scenario.ts';
 import { UnexpectedResponse, Wire } from './wire.ts';
 
 export interface BotContext {
-  httpBase: string;
-  wsUrl: string;
+  endpoint: Endpoint;
   scenario: Scenario;
   churnPerS: number;
   chatEveryMs: number;
@@ -79,9 +79,9 @@ export class Bot {
     this.ctx.counters.started++;
     this.state = 'connecting';
     try {
-      const res = await fetch(`${this.ctx.httpBase}/api/session`, { method: 'POST', body: JSON.stringify({ name: `bot${this.index}` }) });
-      if (!res.ok) throw new Error(`POST /api/session: ${res.status} ${(await res.text()).slice(0, 120)}`);
-      this.token = ((await res.json()) as { token: string }).token;
+      const res = await httpCall(this.ctx.endpoint, '/api/session', { body: JSON.stringify({ name: `bot${this.index}` }), timeoutMs: 10_000 });
+      if (!res.ok) throw new Error(`POST /api/session: ${res.status} ${res.text.slice(0, 120)}`);
+      this.token = (JSON.parse(res.text) as { token: string }).token;
     } catch (err) {
       return this.fail((err as Error).message);
     }
@@ -92,7 +92,7 @@ export class Bot {
     this.state = 'connecting';
     this.deadline = this.ctx.now() + WELCOME_TIMEOUT_MS;
     // Each handler checks that its socket is still the bot's: a dropped one may still report.
-    const ws: Wire = new Wire(`${this.ctx.wsUrl}?room=${this.room}&token=${encodeURIComponent(this.token)}`, {
+    const ws: Wire = new Wire(`${this.ctx.endpoint.ws}?room=${this.room}&token=${encodeURIComponent(this.token)}`, {
       onOpen: () => { if (ws === this.ws) this.send(this.net.hello()); },
       onMessage: (data) => { if (ws === this.ws) this.onArrival(data); },
       onClose: (code, reason) => { if (ws === this.ws) this.onClose(code, reason); },
@@ -102,7 +102,7 @@ export class Bot {
         this.ws = null; // its onClose(1006) is not a disconnect
         this.refused(`upgrade refused: HTTP ${err.status}`);
       },
-    });
+    }, { ca: this.ctx.endpoint.ca });
     this.ws = ws;
   }
 

@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   });
   if (server.pinned && pinSelf(`1-${cores - 1}`)) console.error(`bots pinned to cpu 1-${cores - 1}`);
   const swarm = new Swarm({
-    url: server.url, scenario: o.scenario, workers: o.workers, seed: 1, churnPerS: 0, chatEveryS: 5,
+    endpoint: server.endpoint, scenario: o.scenario, workers: o.workers, seed: 1, churnPerS: 0, chatEveryS: 5,
     roomOf: (i) => roomCode(Math.floor(i / o.roomSize)),
   });
   const steps: Record<string, unknown>[] = [];
@@ -76,13 +76,13 @@ async function main(): Promise<number> {
   /** Measures one step of `o.stepS` seconds at the current size; returns what broke (empty = held). */
   const measure = async (target: number, attempt: number): Promise<string[]> => {
     await sleep(1000);
-    const h0 = await fetchHealthz(server.base);
+    const h0 = await fetchHealthz(server.endpoint);
     const m0 = await swarm.mark();
     const busy0 = machineBusyS();
     await sleep(o.stepS * 1000);
     const m1 = await swarm.mark();
     const busy1 = machineBusyS();
-    const h1 = await fetchHealthz(server.base);
+    const h1 = await fetchHealthz(server.endpoint);
     const dt = (m1.at - m0.at) / 1000;
     const c = (k: keyof typeof m1.counters) => m1.counters[k] - m0.counters[k];
     const r = (v: number, d = 1000) => Math.round(v * d) / d;

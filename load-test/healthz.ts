@@ -1,3 +1,5 @@
+import { type Endpoint, httpCall } from './endpoint.ts';
+
 /** The server's /healthz as the load test reads it (see server/http.ts). */
 export interface Healthz {
   rooms: number;
@@ -17,23 +19,22 @@ export interface Healthz {
   rss_mb: number;
 }
 
-/** The http:// origin serving the same host and port as a ws:// URL. */
-export function httpBase(wsUrl: string): string {
-  const u = new URL(wsUrl);
-  return `http://${u.host}`;
-}
-
 /** GET /healthz; throws a readable error when the server does not answer within `timeoutMs`. */
-export async function fetchHealthz(base: string, timeoutMs = 3000): Promise<Healthz> {
-  let res: Response;
+export async function fetchHealthz(ep: Endpoint, timeoutMs = 3000): Promise<Healthz> {
+  let res: Awaited<ReturnType<typeof httpCall>>;
   try {
-    res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
+    res = await httpCall(ep, '/healthz', { timeoutMs });
   } catch (err) {
-    throw new Error(`cannot reach ${base}/healthz: ${(err as Error).message}`);
+    throw new Error(`cannot reach ${(err as Error).message}`);
   }
-  if (!res.ok) throw new Error(`${base}/healthz answered HTTP ${res.status}`);
-  const h = (await res.json()) as Healthz;
-  if (typeof h.tick_rate !== 'number' || !h.tick_ms) throw new Error(`${base}/healthz lacks tick_rate/tick_ms: not a tickwire server?`);
+  if (!res.ok) throw new Error(`${ep.http}/healthz answered HTTP ${res.status}`);
+  let h: Healthz;
+  try {
+    h = JSON.parse(res.text) as Healthz;
+  } catch {
+    throw new Error(`${ep.http}/healthz answered something other than JSON: not a tickwire server?`);
+  }
+  if (typeof h.tick_rate !== 'number' || !h.tick_ms) throw new Error(`${ep.http}/healthz lacks tick_rate/tick_ms: not a tickwire server?`);
   return h;
 }
 
@@ -45,13 +46,13 @@ export class HealthPoller {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
 
-  constructor(private readonly base: string, private readonly everyMs = 1000) {}
+  constructor(private readonly ep: Endpoint, private readonly everyMs = 1000) {}
 
   start(): void {
     const tick = () => {
       if (!this.busy) {
         this.busy = true;
-        fetchHealthz(this.base, this.everyMs * 2)
+        fetchHealthz(this.ep, this.everyMs * 2)
           .then((h) => { this.latest = h; this.latestAt = performance.now(); })
           .catch(() => { this.errors++; })
           .finally(() => { this.busy = false; });
@@ -67,9 +68,9 @@ export class HealthPoller {
 }
 
 /** Codes of the rooms that hold players now (GET /api/rooms); seats stay held for the resume grace. */
-export async function busyRooms(base: string): Promise<Set<string>> {
-  const res = await fetch(`${base}/api/rooms`, { signal: AbortSignal.timeout(3000) });
-  if (!res.ok) throw new Error(`${base}/api/rooms answered HTTP ${res.status}`);
-  const { rooms } = (await res.json()) as { rooms: { code: string; players: number }[] };
+export async function busyRooms(ep: Endpoint): Promise<Set<string>> {
+  const res = await httpCall(ep, '/api/rooms');
+  if (!res.ok) throw new Error(`${ep.http}/api/rooms answered HTTP ${res.status}`);
+  const { rooms } = JSON.parse(res.text) as { rooms: { code: string; players: number }[] };
   return new Set(rooms.filter((r) => r.players > 0).map((r) => r.code));
 }

@@ -24,8 +24,10 @@ export interface Gates {
 }
 
 export interface LoadTestOptions {
-  /** WebSocket endpoint, e.g. ws://127.0.0.1:8080/ws; loopback hosts only. */
+  /** WebSocket endpoint, e.g. ws://127.0.0.1:8080/ws or wss://localhost:8443/ws; loopback hosts only. */
   url: string;
+  /** wss:// only: a PEM file of certificates to trust beyond the system's (a server's self-signed one). */
+  ca?: string;
   bots: number;
   rooms: number;
   /** Measured window, s (after the ramp has finished). */
@@ -60,7 +62,7 @@ export function defaults(): LoadTestOptions {
 
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', '::1', 'localhost']);
 
-/** Throws unless `url` is ws:// on a loopback host: the swarm never loads anything but this machine. */
+/** Throws unless `url` is ws:// or wss:// on a loopback host: the swarm never loads anything but this machine. */
 export function checkLoopback(url: string): URL {
   let u: URL;
   try {
@@ -68,7 +70,7 @@ export function checkLoopback(url: string): URL {
   } catch {
     throw new Error(`--url "${url}" is not a URL (expected e.g. ws://127.0.0.1:8080/ws)`);
   }
-  if (u.protocol !== 'ws:') throw new Error(`--url must use ws:// (got ${u.protocol}//)`);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`--url must use ws:// or wss:// (got ${u.protocol}//)`);
   if (!LOOPBACK.has(u.hostname)) {
     throw new Error(`--url host "${u.hostname}" refused: the load test only targets loopback (127.0.0.1, ::1, localhost)`);
   }
@@ -91,7 +93,8 @@ function bounded(name: string, v: number, min: number, max: number, integer = tr
 /** Fills defaults and checks every bound; throws a readable error. */
 export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string }): LoadTestOptions {
   const o: LoadTestOptions = { ...defaults(), ...partial, gates: { ...partial.gates } };
-  checkLoopback(o.url);
+  const u = checkLoopback(o.url);
+  if (o.ca !== undefined && u.protocol !== 'wss:') throw new Error('--ca applies to wss:// only (the certificate a TLS server presents)');
   bounded('--bots', o.bots, 1, LIMITS.maxBots);
   bounded('--rooms', o.rooms, 1, Math.min(LIMITS.maxRooms, o.bots));
   bounded('--duration', o.durationS, 1, LIMITS.maxDurationS, false);
@@ -110,6 +113,7 @@ export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string
 export const USAGE = `usage: npm run load-test -- --url ws://127.0.0.1:8080/ws --bots N --rooms R --duration S
   [--ramp BOTS_PER_S] [--scenario move|combat|churn|chat] [--workers W] [--seed N]
   [--churn-rate FRACTION_PER_S] [--chat-every S] [--json FILE] [--html FILE] [--quiet] [--no-probe]
+  [--ca PEM_FILE]  (wss:// to a server whose certificate the system does not trust, e.g. self-signed)
   gates: [--max-tick-p99 MS] [--max-desyncs N] [--min-connected FRACTION] [--max-rtt-p99 MS]`;
 
 /** Parses CLI flags (argv without node and script). */
@@ -123,7 +127,7 @@ export function parseCli(argv: string[]): LoadTestOptions {
       'churn-rate': { type: 'string' }, 'chat-every': { type: 'string' }, json: { type: 'string' },
       html: { type: 'string' }, quiet: { type: 'boolean' }, 'no-probe': { type: 'boolean' }, 'max-tick-p99': { type: 'string' },
       'max-desyncs': { type: 'string' }, 'min-connected': { type: 'string' }, 'max-rtt-p99': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ca: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) throw new Error(USAGE);
@@ -138,6 +142,7 @@ export function parseCli(argv: string[]): LoadTestOptions {
   const bots = num(values.bots, d.bots, 'bots');
   return resolveOptions({
     url: values.url ?? d.url,
+    ca: values.ca,
     bots,
     rooms: num(values.rooms, Math.min(d.rooms, Math.max(1, bots)), 'rooms'),
     durationS: num(values.duration, d.durationS, 'duration'),

@@ -10,6 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
+import { type Endpoint, httpCall } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import { Wire } from './wire.ts';
 
@@ -23,14 +24,14 @@ export class Probe {
   private ackedTick = 0;
   error = '';
 
-  constructor(private readonly httpBase: string, private readonly wsUrl: string, private readonly room: string) {}
+  constructor(private readonly ep: Endpoint, private readonly room: string) {}
 
   async start(): Promise<void> {
     try {
-      const res = await fetch(`${this.httpBase}/api/session`, { method: 'POST', body: JSON.stringify({ name: 'rtt-probe' }) });
+      const res = await httpCall(this.ep, '/api/session', { body: JSON.stringify({ name: 'rtt-probe' }) });
       if (!res.ok) throw new Error(`POST /api/session: ${res.status}`);
-      const { token } = (await res.json()) as { token: string };
-      const ws: Wire = new Wire(`${this.wsUrl}?room=${this.room}&token=${encodeURIComponent(token)}`, {
+      const { token } = JSON.parse(res.text) as { token: string };
+      const ws: Wire = new Wire(`${this.ep.ws}?room=${this.room}&token=${encodeURIComponent(token)}`, {
         onOpen: () => ws.send(this.net.hello()),
         onMessage: (data) => {
           const now = performance.now();
@@ -39,7 +40,7 @@ export class Probe {
         },
         onError: (err) => { this.error = err.message; },
         onClose: (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; },
-      });
+      }, { ca: this.ep.ca });
       this.ws = ws;
       this.timer = setInterval(() => {
         if (!ws.isOpen || !this.net.playerId) return;

@@ -8,10 +8,11 @@
  *      /healthz polls; a live line goes to stderr every second throughout;
  *   4. close every bot normally, build the report, write --json / --html.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Counters } from './counters.ts';
-import { busyRooms, fetchHealthz, HealthPoller, httpBase } from './healthz.ts';
+import { type Endpoint, endpoint } from './endpoint.ts';
+import { busyRooms, fetchHealthz, HealthPoller } from './healthz.ts';
 import { renderHtml } from './html.ts';
 import { LIMITS, type LoadTestOptions, resolveOptions, roomCode } from './options.ts';
 import { buildReport, type Report, type ReportInput, type SeriesPoint } from './report.ts';
@@ -22,12 +23,22 @@ import { Swarm } from './swarm.ts';
  * Room i of the run is the i-th code LTAAA, LTAAB, … that holds no players: a previous
  * run's seats stay held for the server's resume grace, and joining them would find them full.
  */
-async function pickRooms(base: string, n: number): Promise<string[]> {
-  const busy = await busyRooms(base);
+async function pickRooms(ep: Endpoint, n: number): Promise<string[]> {
+  const busy = await busyRooms(ep);
   const codes: string[] = [];
   for (let i = 0; codes.length < n && i < LIMITS.maxRooms; i++) if (!busy.has(roomCode(i))) codes.push(roomCode(i));
   if (codes.length < n) throw new Error(`only ${codes.length} free LT rooms on the server, ${n} wanted`);
   return codes;
+}
+
+/** The PEM text of --ca, read once here and handed to every worker. */
+function readCa(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--ca ${file}: ${(err as Error).message}`);
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,13 +49,13 @@ export async function runLoadTest(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<Report> {
   const o = resolveOptions(partial);
-  const base = httpBase(o.url);
-  await fetchHealthz(base);
-  const codes = await pickRooms(base, o.rooms + 1); // the last one is the RTT probe's
+  const ep = endpoint(o.url, readCa(o.ca));
+  await fetchHealthz(ep);
+  const codes = await pickRooms(ep, o.rooms + 1); // the last one is the RTT probe's
   if (o.progress) log(`rooms ${codes[0]}…${codes[o.rooms - 1]} (${o.rooms}), ${o.bots} bots, ${o.workers} worker(s)`);
-  const probe = o.probe ? new Probe(base, o.url, codes[o.rooms]) : null;
-  const swarm = new Swarm({ ...o, roomOf: (i) => codes[i % o.rooms] });
-  const poller = new HealthPoller(base);
+  const probe = o.probe ? new Probe(ep, codes[o.rooms]) : null;
+  const swarm = new Swarm({ ...o, endpoint: ep, roomOf: (i) => codes[i % o.rooms] });
+  const poller = new HealthPoller(ep);
   const series: SeriesPoint[] = [];
   const live: number[] = []; // live bots each second of the window
   let inWindow = false;
@@ -92,7 +103,7 @@ export async function runLoadTest(
       await swarm.grow(o.bots, o.rampPerS);
       await probe?.start();
       await sleep(1000);
-      const h0 = await fetchHealthz(base);
+      const h0 = await fetchHealthz(ep);
       const start = await swarm.mark();
       probe?.take();
       inWindow = true;
@@ -102,7 +113,7 @@ export async function runLoadTest(
       const probeRtt = probe?.take();
       inWindow = false;
       live.push(end.counters.live);
-      const h1 = await fetchHealthz(base);
+      const h1 = await fetchHealthz(ep);
       window = { h0, h1, start, end, probeRtt };
     } finally {
       clearInterval(timer);

@@ -7,11 +7,11 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { type Endpoint, endpoint } from './endpoint.ts';
 import { fetchHealthz } from './healthz.ts';
 
 export interface ServerProcess {
-  url: string; // ws://127.0.0.1:PORT/ws
-  base: string; // http://127.0.0.1:PORT
+  endpoint: Endpoint; // ws://127.0.0.1:PORT/ws
   pid: number;
   pinned: string | null; // the taskset CPU list, when pinned
   stop(): Promise<void>;
@@ -49,12 +49,12 @@ export async function startServerProcess(opts: { env: Record<string, string>; cp
   process.on('exit', kill);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const base = `http://127.0.0.1:${port}`;
+  const ep = endpoint(`ws://127.0.0.1:${port}/ws`);
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before answering /healthz`);
     try {
-      await fetchHealthz(base, 1000);
+      await fetchHealthz(ep, 1000);
       break;
     } catch (err) {
       if (Date.now() > deadline) {
@@ -64,10 +64,9 @@ export async function startServerProcess(opts: { env: Record<string, string>; cp
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  opts.log?.(`server pid ${child.pid} on ${base}${pinned ? `, pinned to cpu ${pinned}` : ' (not pinned)'}`);
+  opts.log?.(`server pid ${child.pid} on ${ep.http}${pinned ? `, pinned to cpu ${pinned}` : ' (not pinned)'}`);
   return {
-    url: `ws://127.0.0.1:${port}/ws`,
-    base,
+    endpoint: ep,
     pid: child.pid!,
     pinned,
     stop: async () => {

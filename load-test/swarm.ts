@@ -11,13 +11,13 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addCounters, type Counters, zeroCounters } from './counters.ts';
-import { httpBase } from './healthz.ts';
+import type { Endpoint } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
 import type { ToWorker, WorkerConfig, WorkerStats } from './worker.ts';
 
 export interface SwarmOptions {
-  url: string;
+  endpoint: Endpoint;
   scenario: Scenario;
   workers: number;
   seed: number;
@@ -69,7 +69,7 @@ export class Swarm {
 
   async start(): Promise<void> {
     const cfg: WorkerConfig = {
-      httpBase: httpBase(this.opts.url), wsUrl: this.opts.url, scenario: this.opts.scenario, seed: this.opts.seed,
+      endpoint: this.opts.endpoint, scenario: this.opts.scenario, seed: this.opts.seed,
       churnPerS: this.opts.churnPerS, chatEveryMs: this.opts.chatEveryS * 1000,
     };
     // Node 20 does not run ESM loader hooks (`--import tsx`) in worker threads, so a worker

@@ -17,12 +17,14 @@
  * is a uint16 code, then a UTF-8 reason. A fragmented message is a text/binary frame without
  * FIN, then continuation frames up to one with FIN; control frames may come in between.
  *
- * Loopback only, by construction: the constructor refuses other hosts. Left out, as a loopback
- * load tool needs none of it: wss:, extensions (permessage-deflate), subprotocols, UTF-8
+ * Loopback only, by construction: the constructor refuses other hosts. wss:// runs the same
+ * bytes over node:tls, trusting an extra certificate when given one (`ca`). Left out, as a
+ * loopback load tool needs none of it: extensions (permessage-deflate), subprotocols, UTF-8
  * validation of text, redirects, proxies.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'; // RFC 6455 §1.3
 const OP_CONT = 0x0;
@@ -60,13 +62,14 @@ export class UnexpectedResponse extends Error {
   }
 }
 
-/** Where `url` points; throws unless it is ws:// to 127.0.0.0/8, ::1 or localhost. */
-export function loopbackTarget(url: string): { host: string; port: number; hostHeader: string; path: string } {
+/** Where `url` points; throws unless it is ws:// or wss:// to 127.0.0.0/8, ::1 or localhost. */
+export function loopbackTarget(url: string): { host: string; port: number; hostHeader: string; path: string; tls: boolean } {
   const u = new URL(url);
-  if (u.protocol !== 'ws:') throw new Error(`wire: only ws:// URLs (got ${u.protocol}//)`);
+  if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`wire: only ws:// and wss:// URLs (got ${u.protocol}//)`);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!LOOPBACK.test(host)) throw new Error(`wire: host "${host}" refused: load tests only target loopback (127.0.0.0/8, ::1, localhost)`);
-  return { host, port: Number(u.port || 80), hostHeader: u.host, path: `${u.pathname}${u.search}` };
+  const tls = u.protocol === 'wss:';
+  return { host, port: Number(u.port || (tls ? 443 : 80)), hostHeader: u.host, path: `${u.pathname}${u.search}`, tls };
 }
 
 const acceptFor = (key: string) => createHash('sha1').update(key + GUID).digest('base64');
@@ -84,10 +87,14 @@ export class Wire {
   private fragmentsLen = 0;
   private fragmentsBinary = false;
 
-  constructor(url: string, private readonly h: WireHandlers, opts: { origin?: string } = {}) {
+  /** `opts.ca`: PEM certificate(s) to trust for wss://, beyond the system's (a server's self-signed one). */
+  constructor(url: string, private readonly h: WireHandlers, opts: { origin?: string; ca?: string } = {}) {
     const t = loopbackTarget(url);
     if (opts.origin && /[\r\n]/.test(opts.origin)) throw new Error('wire: origin must be one line');
-    const s = net.connect(t.port, t.host);
+    // An IP is checked against the certificate's IP names; only a host name may go as SNI (RFC 6066).
+    const s = t.tls
+      ? tls.connect({ host: t.host, port: t.port, ca: opts.ca, servername: net.isIP(t.host) ? undefined : t.host })
+      : net.connect(t.port, t.host);
     this.socket = s;
     s.setNoDelay(true);
     s.on('data', (chunk: Buffer) => this.read(chunk));

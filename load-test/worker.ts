@@ -12,12 +12,12 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Bot, type BotContext } from './bot.ts';
 import { type Counters, zeroCounters } from './counters.ts';
+import type { Endpoint } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
 
 export interface WorkerConfig {
-  httpBase: string;
-  wsUrl: string;
+  endpoint: Endpoint;
   scenario: Scenario;
   seed: number;
   churnPerS: number;
@@ -45,8 +45,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   const bots: Bot[] = [];
   const notes = new Map<string, number>();
   const ctx: BotContext = {
-    httpBase: cfg.httpBase,
-    wsUrl: cfg.wsUrl,
+    endpoint: cfg.endpoint,
     scenario: cfg.scenario,
     churnPerS: cfg.scenario === 'churn' ? cfg.churnPerS : 0,
     chatEveryMs: cfg.scenario === 'chat' ? cfg.chatEveryMs : 0,

@@ -8,15 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
 import { loadConfig } from '../server/config.ts';
+import { runLoadTest } from '../load-test/run.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
 
 let srv: RunningServer;
+let cert: string;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tickwire-tls-'));
-  const cert = join(dir, 'cert.pem');
+  cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+  // Names 127.0.0.1 as an IP address: a client that verifies checks an IP against those, not the CN.
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
   srv = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', secret: 's', tlsCert: cert, tlsKey: key, npcCount: 2 }));
 });
 afterAll(async () => { await srv?.close(); });
@@ -49,4 +53,16 @@ describe('TLS (https + wss)', () => {
     expect(net.stats.desyncs).toBe(0);
     ws.close();
   });
+
+  it('load-tests over wss:// with the certificate given by --ca, and says why without it', async () => {
+    const url = `wss://127.0.0.1:${srv.port}/ws`;
+    await expect(runLoadTest({ url, bots: 2, rooms: 1, durationS: 1, workers: 1, progress: false })).rejects.toThrow(/self-signed.*--ca FILE/);
+    const report = await runLoadTest({ url, ca: cert, bots: 12, rooms: 2, durationS: 2, workers: 1, rampPerS: 0, progress: false });
+    expect(report.bots.connected).toBe(12);
+    expect(report.bots.failed).toBe(0);
+    expect(report.desyncs).toBe(0);
+    expect(report.decode_errors).toBe(0);
+    expect(report.snapshots_per_bot_s).toBeGreaterThan(srv.config.tickRate * 0.9);
+    expect(report.rtt_ms.p50).toBeGreaterThan(0); // PONGs came back over TLS
+  }, 20_000);
 });

@@ -301,13 +301,14 @@ describe('wire frame parser (hand-rolled server)', () => {
     expect(c.errors.map((e) => e.message)).toEqual([`wire: frame of ${2 ** 32 + 5} bytes`]);
   });
 
-  it('refuses anything but ws:// to loopback', () => {
+  it('refuses anything but ws:// or wss:// to loopback', () => {
     const h: WireHandlers = { onOpen() {}, onMessage() {}, onClose() {}, onError() {} };
-    for (const url of ['ws://example.com/ws', 'ws://10.0.0.1:8080/ws', 'ws://[2001:db8::1]/ws', 'ws://128.0.0.1/ws']) {
+    for (const url of ['ws://example.com/ws', 'ws://10.0.0.1:8080/ws', 'ws://[2001:db8::1]/ws', 'ws://128.0.0.1/ws', 'wss://example.com/ws']) {
       expect(() => new Wire(url, h)).toThrow(/load tests only target loopback/);
     }
-    expect(() => new Wire('wss://127.0.0.1/ws', h)).toThrow(/only ws:\/\//);
-    expect(loopbackTarget('ws://127.1.2.3:9/ws?room=ABCDE')).toEqual({ host: '127.1.2.3', port: 9, hostHeader: '127.1.2.3:9', path: '/ws?room=ABCDE' });
+    expect(() => new Wire('http://127.0.0.1/ws', h)).toThrow(/only ws:\/\/ and wss:\/\//);
+    expect(loopbackTarget('ws://127.1.2.3:9/ws?room=ABCDE')).toEqual({ host: '127.1.2.3', port: 9, hostHeader: '127.1.2.3:9', path: '/ws?room=ABCDE', tls: false });
+    expect(loopbackTarget('wss://localhost/ws')).toMatchObject({ port: 443, tls: true });
     expect(loopbackTarget('ws://[::1]:8080/ws').host).toBe('::1');
     expect(loopbackTarget('ws://localhost/').port).toBe(80);
   });
