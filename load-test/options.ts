@@ -26,7 +26,7 @@ export interface Gates {
 export interface LoadTestOptions {
   /** WebSocket endpoint, e.g. ws://127.0.0.1:8080/ws or wss://localhost:8443/ws; loopback hosts only. */
   url: string;
-  /** wss:// only: a PEM file of certificates to trust beyond the system's (a server's self-signed one). */
+  /** wss:// only: a PEM file of the certificates to trust instead of the usual roots (a server's self-signed one). */
   ca?: string;
   bots: number;
   rooms: number;

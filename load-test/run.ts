@@ -34,11 +34,14 @@ async function pickRooms(ep: Endpoint, n: number): Promise<string[]> {
 /** The PEM text of --ca, read once here and handed to every worker. */
 function readCa(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
+  let pem: string;
   try {
-    return readFileSync(file, 'utf8');
+    pem = readFileSync(file, 'utf8');
   } catch (err) {
     throw new Error(`--ca ${file}: ${(err as Error).message}`);
   }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--ca ${file}: no PEM certificate in it (a key, or the wrong file?)`);
+  return pem;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -87,7 +87,7 @@ export class Wire {
   private fragmentsLen = 0;
   private fragmentsBinary = false;
 
-  /** `opts.ca`: PEM certificate(s) to trust for wss://, beyond the system's (a server's self-signed one). */
+  /** `opts.ca`: PEM certificate(s) to trust for wss:// instead of the usual roots (a server's self-signed one). */
   constructor(url: string, private readonly h: WireHandlers, opts: { origin?: string; ca?: string } = {}) {
     const t = loopbackTarget(url);
     if (opts.origin && /[\r\n]/.test(opts.origin)) throw new Error('wire: origin must be one line');

@@ -7,6 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { endpoint, httpCall, tlsHint } from '../load-test/endpoint.ts';
 import { checkLoopback, LIMITS, parseCli, resolveOptions, roomCode } from '../load-test/options.ts';
 import { runLoadTest } from '../load-test/run.ts';
 import { loadConfig } from '../server/config.ts';
@@ -42,6 +46,41 @@ describe('load test', () => {
     expect(() => checkLoopback('ws://10.0.0.1/ws')).toThrow(/only targets loopback/);
     expect(checkLoopback('ws://[::1]:8080/ws').port).toBe('8080');
     expect([roomCode(0), roomCode(1), roomCode(27), roomCode(17575)]).toEqual(['LTAAA', 'LTAAB', 'LTABB', 'LTZZZ']);
+  });
+
+  it('takes --ca for wss:// only, and names the fix for a TLS failure', () => {
+    expect(parseCli(['--url', 'wss://localhost:8443/ws', '--ca', 'c.pem']).ca).toBe('c.pem');
+    expect(() => parseCli(['--url', 'ws://127.0.0.1:8080/ws', '--ca', 'c.pem'])).toThrow(/--ca applies to wss:\/\/ only/);
+    const fail = (code: string, message = code) => Object.assign(new Error(message), { code });
+    const ip = endpoint('wss://127.0.0.1:8443/ws');
+    const named = endpoint('wss://localhost:8443/ws', 'PEM');
+    expect(tlsHint(ip, fail('DEPTH_ZERO_SELF_SIGNED_CERT'))).toMatch(/--ca FILE/);
+    expect(tlsHint(named, fail('DEPTH_ZERO_SELF_SIGNED_CERT'))).toMatch(/--ca file holds neither/);
+    expect(tlsHint(named, fail('CERT_HAS_EXPIRED'))).toMatch(/validity dates/);
+    expect(tlsHint(ip, fail('ERR_TLS_CERT_ALTNAME_INVALID'))).toMatch(/subjectAltName=IP:127\.0\.0\.1/);
+    expect(tlsHint(named, fail('ERR_TLS_CERT_ALTNAME_INVALID'))).toMatch(/subjectAltName=DNS:localhost/);
+    expect(tlsHint(ip, fail('EPROTO'))).toMatch(/serving TLS/);
+    expect(tlsHint(endpoint('ws://127.0.0.1:8080/ws'), fail('ECONNRESET', 'socket hang up'))).toMatch(/use wss:/);
+    expect(tlsHint(ip, fail('ECONNREFUSED'))).toBe('');
+  });
+
+  it('gives an HTTP call one deadline for the whole answer, not an idle timer', async () => {
+    // A server that answers a byte every 50 ms: never idle for long, never done.
+    const trickle = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const t = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => trickle.listen(0, '127.0.0.1', r));
+    const { port } = trickle.address() as AddressInfo;
+    try {
+      const t0 = performance.now();
+      await expect(httpCall(endpoint(`ws://127.0.0.1:${port}/ws`), '/healthz', { timeoutMs: 300 })).rejects.toThrow(/no whole answer within 300 ms/);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    } finally {
+      trickle.closeAllConnections();
+      await new Promise((r) => trickle.close(r));
+    }
   });
 
   it('refuses a ramp slower than the duration cap', () => {
