@@ -1,6 +1,7 @@
 /**
  * A self-contained HTML report: the summary table and four inline-SVG charts over
- * time (bots, server tick p99, kbps, RTT). No scripts, no CDN: open it anywhere.
+ * time (bots, server tick p99, kbps, RTT), with the measured window shaded. No
+ * scripts, no CDN: open it anywhere.
  */
 import { formatReport, type Report, type SeriesPoint } from './report.ts';
 
@@ -19,8 +20,9 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-function chart(title: string, unit: string, series: SeriesPoint[], lines: [string, (p: SeriesPoint) => number][]): string {
-  const tMax = Math.max(1, ...series.map((p) => p.t));
+function chart(title: string, unit: string, r: Report, lines: [string, (p: SeriesPoint) => number][]): string {
+  const series = r.series;
+  const tMax = Math.max(1, r.window_s.to, ...series.map((p) => p.t));
   const yMax = niceMax(Math.max(0, ...series.flatMap((p) => lines.map(([, f]) => f(p)))));
   const x = (t: number) => PAD.l + ((W - PAD.l - PAD.r) * t) / tMax;
   const y = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * v) / yMax;
@@ -29,6 +31,9 @@ function chart(title: string, unit: string, series: SeriesPoint[], lines: [strin
     return `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`
       + `<text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${+v.toPrecision(3)}</text>`;
   }).join('');
+  // The measured window, shaded: what the summary's figures cover (the rest is ramp and wind-down).
+  const win = `<rect x="${x(r.window_s.from).toFixed(1)}" y="${PAD.t}" width="${(x(r.window_s.to) - x(r.window_s.from)).toFixed(1)}" `
+    + `height="${H - PAD.t - PAD.b}" fill="#eef2ff"/>`;
   const ticks = [0, 0.5, 1].map((q) => `<text x="${x(tMax * q)}" y="${H - 6}" text-anchor="middle">${Math.round(tMax * q)} s</text>`).join('');
   const paths = lines.map(([, f], i) => {
     const pts = series.map((p) => `${x(p.t).toFixed(1)},${y(f(p)).toFixed(1)}`).join(' ');
@@ -37,16 +42,15 @@ function chart(title: string, unit: string, series: SeriesPoint[], lines: [strin
   const legend = lines.map(([name], i) => `<tspan fill="${COLORS[i]}">■ ${esc(name)}</tspan>`).join('  ');
   return `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">`
     + `<text x="${PAD.l}" y="14" font-weight="bold">${esc(title)} (${esc(unit)})</text>`
-    + `<text x="${W - PAD.r}" y="14" text-anchor="end">${legend}</text>${grid}${ticks}${paths}</svg>`;
+    + `<text x="${W - PAD.r}" y="14" text-anchor="end">${legend}</text>${win}${grid}${ticks}${paths}</svg>`;
 }
 
 export function renderHtml(r: Report): string {
-  const s = r.series;
   const charts = [
-    chart('Bots connected', 'bots', s, [['live', (p) => p.bots]]),
-    chart('Server room tick p99', 'ms', s, [['tick p99', (p) => p.tick_p99_ms]]),
-    chart('Bot traffic', 'kbps', s, [['in', (p) => p.kbps_in], ['out', (p) => p.kbps_out]]),
-    chart('Round-trip time', 'ms', s, [['p50', (p) => p.rtt_p50_ms], ['p99', (p) => p.rtt_p99_ms]]),
+    chart('Bots connected', 'bots', r, [['live', (p) => p.bots]]),
+    chart('Server room tick p99', 'ms', r, [['tick p99', (p) => p.tick_p99_ms]]),
+    chart('Bot traffic', 'kbps', r, [['in', (p) => p.kbps_in], ['out', (p) => p.kbps_out]]),
+    chart('Round-trip time', 'ms', r, [['p50', (p) => p.rtt_p50_ms], ['p99', (p) => p.rtt_p99_ms]]),
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tickwire load test: ${esc(r.scenario)}, ${r.bots.requested} bots</title>
@@ -58,7 +62,8 @@ svg { display: block; margin: 12px 0; font: 11px system-ui, sans-serif; fill: #3
 <h1>tickwire load test</h1>
 <pre>${esc(formatReport(r))}</pre>
 ${charts.join('\n')}
-<p>Server tick p99 is polled from /healthz once a second (percentile over the server's last 4096 room ticks).</p>
+<p>The shaded band is the measured window (${r.window_s.from.toFixed(1)}–${r.window_s.to.toFixed(1)} s), which the figures above cover; before it the bots ramp in.
+Server tick p99 is polled from /healthz once a second (percentile over the server's last 4096 room ticks).</p>
 </body></html>
 `;
 }

@@ -64,6 +64,8 @@ export interface Report {
   bot_cpu_s_per_s: number;
   bot_worker_elu_max: number;
   error_kinds: [string, number][];
+  /** The measured window on the series' time axis (s since the swarm started); the rest is ramp and wind-down. */
+  window_s: { from: number; to: number };
   series: SeriesPoint[];
 }
 
@@ -83,6 +85,8 @@ export interface ReportInput {
   avgLive: number;
   errorKinds: [string, number][];
   series: SeriesPoint[];
+  /** performance.now() (ms) of the series' time 0. */
+  seriesT0: number;
 }
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
@@ -133,6 +137,7 @@ export function buildReport(i: ReportInput): Report {
     bot_cpu_s_per_s: r3(cpu / dt),
     bot_worker_elu_max: r3(Math.max(0, ...i.end.elu)),
     error_kinds: i.errorKinds,
+    window_s: { from: Math.round(i.start.at - i.seriesT0) / 1000, to: Math.round(i.end.at - i.seriesT0) / 1000 },
     series: i.series,
   };
 }

@@ -22,7 +22,7 @@ const REPORT_NUMBERS = [
   'snapshot_interval_ms.max', 'bytes_in_per_bot_s', 'bytes_out_per_bot_s', 'snapshots_per_bot_s', 'desyncs',
   'decode_errors', 'server.tick_ms.p50', 'server.tick_ms.p99', 'server.tick_ms.max', 'server.ticks_overrun',
   'server.cpu_s_per_s', 'server.rss_mb', 'server.snapshots_skipped', 'server.snapshots_shared', 'server.input_ack_ms.p50',
-  'server.input_ack_ms.p99', 'bot_cpu_s_per_s',
+  'server.input_ack_ms.p99', 'bot_cpu_s_per_s', 'window_s.from', 'window_s.to',
 ];
 
 const at = (obj: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
@@ -112,6 +112,11 @@ describe('load test', () => {
       expect(typeof at(written, path), path).toBe('number');
       expect(Number.isFinite(at(written, path)), path).toBe(true);
     }
-    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toMatch(/<svg[^>]*aria-label="Round-trip time"/);
+    // The window the figures cover sits on the charts' time axis, after the ramp, and is shaded in them.
+    expect(written.window_s.to - written.window_s.from).toBeCloseTo(written.duration_s, 1);
+    expect(written.window_s.from).toBeGreaterThan(written.series[0].t);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toMatch(/<svg[^>]*aria-label="Round-trip time"/);
+    expect(html.match(/<rect [^>]*fill="#eef2ff"/g)).toHaveLength(4);
   }, 20_000);
 });
