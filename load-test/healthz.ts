@@ -1,4 +1,4 @@
-import { type Endpoint, httpCall } from './endpoint.ts';
+import { type Endpoint, type HttpAnswer, httpCall } from './endpoint.ts';
 
 /** The server's /healthz as the load test reads it (see server/http.ts). */
 export interface Healthz {
@@ -21,7 +21,7 @@ export interface Healthz {
 
 /** GET /healthz; throws a readable error when the server does not answer within `timeoutMs`. */
 export async function fetchHealthz(ep: Endpoint, timeoutMs = 3000): Promise<Healthz> {
-  let res: Awaited<ReturnType<typeof httpCall>>;
+  let res: HttpAnswer;
   try {
     res = await httpCall(ep, '/healthz', { timeoutMs });
   } catch (err) {
