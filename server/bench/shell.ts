@@ -41,15 +41,19 @@ if (!(warmS >= 0)) {
 const warmTicks = Math.round(warmS * cfg.tickRate);
 const filler = new Uint8Array(150).fill(7);
 const ticks = new WeakMap<Room, number>(); // room ticks run so far, warm-up included
-/** The room's channel: private to its fan-out, reached here by name (this tool only). */
-const channelOf = (room: Room): Channel | null => (room as unknown as { fanout: { channel: Channel | null } }).fanout.channel;
+/** The room's channel: private to its fan-out, reached here by name (this tool only), so a rename fails loudly. */
+function channelOf(room: Room): Channel {
+  const channel = (room as unknown as { fanout?: { channel?: Channel | null } }).fanout?.channel;
+  if (!channel) throw new Error('shell: no room.fanout.channel to publish on (renamed? update server/bench/shell.ts)');
+  return channel;
+}
 
 const step = Room.prototype.step;
 Room.prototype.step = function (this: Room, now: number): void {
   const n = (ticks.get(this) ?? 0) + 1;
   ticks.set(this, n);
   if (n <= warmTicks) step.call(this, now);
-  else channelOf(this)?.publish(filler);
+  else channelOf(this).publish(filler);
 };
 
 const receive = Room.prototype.receive;
@@ -58,7 +62,7 @@ Room.prototype.receive = function (this: Room, ...args: Parameters<Room['receive
   receive.apply(this, args);
 };
 
-startServer(cfg).then((srv) => {
+startServer(cfg, (level, msg) => { if (level !== 'info') console.error(`[${level}] ${msg}`); }).then((srv) => {
   console.log(`shell on ${srv.url}/ws, ${cfg.tickRate} Hz, game work off after ${warmS} s of a room's ticks`);
 }, (err: Error) => {
   console.error(`shell: ${err.message}`);
