@@ -57,7 +57,7 @@ app.ws<{ room: string }>('/ws', {
     rooms.add(room);
     ws.subscribe(room);
     ws.send(encodeServer({
-      type: S_WELCOME, version: PROTOCOL_VERSION, playerId: nextId++, tickRate, serverTick: 1, room, roster: [],
+      type: S_WELCOME, version: PROTOCOL_VERSION, playerId: nextId++, tickRate, serverTick: 1, room, roster: [], instance: '',
       resumed: false, lastSeq: 0,
     }), true);
   },

@@ -15,7 +15,7 @@ import { decodeServer, encodeClient } from './codec.ts';
 import type { Frame } from './frame.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, type InputFrame, LIMITS,
-  PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+  PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { BASELINE_GONE, DESYNC, Replica } from './replica.ts';
 import { fieldValue, type Schema } from './schema.ts';
@@ -46,7 +46,12 @@ export interface RosterMember {
 }
 
 export type ClientEvent =
-  | { kind: 'welcome'; playerId: number; tickRate: number; serverTick: number; room: string; resumed: boolean }
+  | { kind: 'welcome'; playerId: number; tickRate: number; serverTick: number; room: string; resumed: boolean; instance: string }
+  /**
+   * The room lives on another instance: connect to `url` (a ws:// or wss:// endpoint) with the
+   * same room and token, at once. The socket closes with CLOSE_REDIRECT right after.
+   */
+  | { kind: 'redirect'; url: string; instance: string; reason: string }
   | { kind: 'snapshot'; snap: SnapshotInfo }
   | { kind: 'pong'; clientTime: number; serverTime: number; now: number }
   | { kind: 'error'; code: number; reason: string }
@@ -65,6 +70,8 @@ export class NetClient {
   playerId = 0;
   tickRate = 0;
   room = '';
+  /** The instance that owns the room, from WELCOME ('' on a standalone server). */
+  instance = '';
   readonly roster = new Map<number, RosterMember>();
   /** Newest snapshot tick applied (0 = none, or a full snapshot is wanted). */
   ackTick = 0;
@@ -111,6 +118,7 @@ export class NetClient {
         this.playerId = msg.playerId;
         this.tickRate = msg.tickRate;
         this.room = msg.room;
+        this.instance = msg.instance;
         this.roster.clear();
         for (const [id, name, connected] of msg.roster) this.roster.set(id, { name, connected: connected === 1 });
         // A resumed seat continues numbering after what it applied; inputs it never got are resent.
@@ -124,7 +132,10 @@ export class NetClient {
           this.replica.reset();
           this.ackTick = 0;
         }
-        return { kind: 'welcome', playerId: msg.playerId, tickRate: msg.tickRate, serverTick: msg.serverTick, room: msg.room, resumed: msg.resumed };
+        return {
+          kind: 'welcome', playerId: msg.playerId, tickRate: msg.tickRate, serverTick: msg.serverTick, room: msg.room,
+          resumed: msg.resumed, instance: msg.instance,
+        };
       case S_SNAPSHOT: {
         const r = this.replica.apply(msg.baseTick, msg.tick, msg.body, msg.checksum);
         for (const e of msg.events) this.applyEvent(e);
@@ -149,6 +160,8 @@ export class NetClient {
         return { kind: 'pong', clientTime: msg.clientTime, serverTime: msg.serverTime, now };
       case S_ERROR:
         return { kind: 'error', code: msg.code, reason: msg.reason };
+      case S_REDIRECT:
+        return { kind: 'redirect', url: msg.url, instance: msg.instance, reason: msg.reason };
     }
   }
 

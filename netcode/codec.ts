@@ -12,9 +12,9 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE, EV_NOTICE,
-  EV_NPC_DOWN, EV_RESUME, EV_ROSTER, EV_ROUND_END, EV_ROUND_START, type InputFrame, LIMITS, type RosterEntry, S_ERROR,
-  S_PONG, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE,
+  EV_NOTICE, EV_NPC_DOWN, EV_RESUME, EV_ROSTER, EV_ROUND_END, EV_ROUND_START, type InputFrame, LIMITS, type RosterEntry,
+  S_ERROR, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { cleanText } from './text.ts';
 
@@ -165,17 +165,30 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
     case S_WELCOME:
       return encoder.encode([
         S_WELCOME, msg.version, msg.playerId, msg.tickRate, msg.serverTick, msg.room, msg.roster, msg.resumed ? 1 : 0,
-        msg.lastSeq,
+        msg.lastSeq, msg.instance,
       ]);
     case S_SNAPSHOT:
       return frameSnapshot(msg.tick, msg.baseTick, msg.checksum, msg.body, encodeEvents(msg.events));
     case S_PONG: return encoder.encode([S_PONG, msg.clientTime, msg.serverTime]);
     case S_ERROR: return encoder.encode([S_ERROR, msg.code, msg.reason]);
+    case S_REDIRECT: return encoder.encode([S_REDIRECT, msg.url, msg.instance, msg.reason]);
+  }
+}
+
+const isInstanceId = (v: unknown): v is string => typeof v === 'string' && v.length <= LIMITS.maxInstanceIdLength;
+
+/** A REDIRECT target: a ws:// or wss:// URL without query or fragment (the client adds room and token). */
+export function isSocketUrl(v: unknown): v is string {
+  if (typeof v !== 'string' || v.length > LIMITS.maxUrlLength || !/^wss?:\/\/[^\s?#]+$/.test(v)) return false;
+  try {
+    return new URL(v).host !== '';
+  } catch {
+    return false;
   }
 }
 
 const isId = (v: unknown) => isUint(v, LIMITS.maxTick);
-const isStr = (v: unknown) => typeof v === 'string' && v.length <= 4096;
+const isStr = (v: unknown): v is string => typeof v === 'string' && v.length <= 4096;
 
 /** Field checks of each event kind after its code (see EV_* in protocol.ts). */
 const EVENT_FIELDS: Record<number, ((v: unknown) => boolean)[]> = {
@@ -190,6 +203,7 @@ const EVENT_FIELDS: Record<number, ((v: unknown) => boolean)[]> = {
   [EV_ROUND_START]: [isId],
   [EV_ROSTER]: [(v) => isRoster(v)],
   [EV_NOTICE]: [isStr],
+  [EV_ANNOUNCE]: [isStr],
 };
 
 function isEvent(e: unknown): boolean {
@@ -208,13 +222,15 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
   if (typeof a === 'string') return fail(a);
   switch (a[0]) {
     case S_WELCOME: {
-      const [, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq] = a;
-      if (a.length !== 9 || !isUint(lastSeq, LIMITS.maxSeq) || !isUint(version, 0xffff) || !isUint(playerId, LIMITS.maxTick) || !isUint(tickRate, 1000)
-        || !isUint(serverTick, LIMITS.maxTick) || typeof room !== 'string' || !isRoster(roster) || !isUint(resumed, 1)) {
+      const [, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq, instance] = a;
+      if (a.length !== 10 || !isUint(lastSeq, LIMITS.maxSeq) || !isUint(version, 0xffff) || !isUint(playerId, LIMITS.maxTick) || !isUint(tickRate, 1000)
+        || !isUint(serverTick, LIMITS.maxTick) || typeof room !== 'string' || !isRoster(roster) || !isUint(resumed, 1)
+        || !isInstanceId(instance)) {
         return fail('bad WELCOME');
       }
       return {
-        ok: true, msg: { type: S_WELCOME, version, playerId, tickRate, serverTick, room, roster, resumed: resumed === 1, lastSeq },
+        ok: true,
+        msg: { type: S_WELCOME, version, playerId, tickRate, serverTick, room, roster, resumed: resumed === 1, lastSeq, instance },
       };
     }
     case S_SNAPSHOT: {
@@ -231,6 +247,9 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
     case S_ERROR:
       if (a.length !== 3 || !isUint(a[1], 4999) || typeof a[2] !== 'string') return fail('bad ERROR');
       return { ok: true, msg: { type: S_ERROR, code: a[1], reason: a[2] } };
+    case S_REDIRECT:
+      if (a.length !== 4 || !isSocketUrl(a[1]) || !isInstanceId(a[2]) || !isStr(a[3])) return fail('bad REDIRECT');
+      return { ok: true, msg: { type: S_REDIRECT, url: a[1], instance: a[2], reason: a[3] } };
     default:
       return fail(`unknown message type ${String(a[0]).slice(0, 12)}`);
   }

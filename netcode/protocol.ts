@@ -16,9 +16,10 @@
  *   CHAT      [5, text]
  *
  *   server → client
- *   WELCOME   [16, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq]
+ *   WELCOME   [16, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq, instance]
  *             roster = [[id, name, connected 0|1], …]; lastSeq = last input seq of this seat
- *             applied (a resumed client numbers its inputs on from lastSeq + 1)
+ *             applied (a resumed client numbers its inputs on from lastSeq + 1); instance = the
+ *             id of the server instance that owns the room ('' for a standalone server)
  *   SNAPSHOT  [17, tick, baseTick, checksum, body, events]
  *             body = delta against baseTick (0 = full), bit-packed (netcode/delta.ts);
  *             checksum = uint32 of the state the client holds after applying; events =
@@ -31,12 +32,16 @@
  *             one, or one that asked for a full snapshot) is sent its own copy, against its ack.
  *   PONG      [18, clientTime, serverTime]
  *   ERROR     [21, closeCode, reason]            sent just before the server closes the socket
+ *   REDIRECT  [22, url, instance, reason]        the room lives on another instance of the cluster:
+ *             url = that instance's WebSocket endpoint (ws:// or wss://, no query). Sent instead of
+ *             WELCOME, then the socket closes with CLOSE_REDIRECT; the client connects to url with
+ *             the same room and token at once (no backoff, no error shown)
  *
  * Clients send intents (buttons, aim), never positions or dt. One message each way
  * per client per tick: events and chat ride on the snapshot.
  */
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3; // 3: WELCOME.instance, REDIRECT, EV_ANNOUNCE
 
 export const C_HELLO = 1;
 export const C_INPUT = 2;
@@ -48,6 +53,7 @@ export const S_WELCOME = 16;
 export const S_SNAPSHOT = 17;
 export const S_PONG = 18;
 export const S_ERROR = 21;
+export const S_REDIRECT = 22;
 
 /** Event kinds carried in SNAPSHOT.events. */
 export const EV_JOIN = 1; // [1, id, name]
@@ -61,6 +67,7 @@ export const EV_ROUND_END = 8; // [8, winner, round]
 export const EV_ROUND_START = 9; // [9, round]
 export const EV_ROSTER = 10; // [10, [[id, name, connected], …]]  full list, when events were missed
 export const EV_NOTICE = 11; // [11, text]      to one client only (e.g. chat refused by the rate limit)
+export const EV_ANNOUNCE = 12; // [12, text]    an operator's announcement, to every player of every instance
 
 /** WebSocket close codes (4000–4999 are the application's). */
 export const CLOSE_NORMAL = 1000;
@@ -73,6 +80,7 @@ export const CLOSE_KICKED = 4005; // removed by the server
 export const CLOSE_ROOM_CLOSED = 4006;
 export const CLOSE_NO_HELLO = 4007; // first message was not HELLO
 export const CLOSE_ROOM_FULL = 4008;
+export const CLOSE_REDIRECT = 4009; // the room lives elsewhere: follow the REDIRECT just sent (not an error)
 
 /** Close codes after which a client must not reconnect on its own. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
@@ -88,6 +96,9 @@ export const LIMITS = {
   maxTick: 0xffffffff,
   maxSeq: 0xffffffff,
   maxMessageBytes: 1024,
+  maxAnnouncementLength: 300, // characters
+  maxUrlLength: 512, // characters, REDIRECT.url
+  maxInstanceIdLength: 32, // characters
 } as const;
 
 export type RosterEntry = [id: number, name: string, connected: 0 | 1];
@@ -109,10 +120,11 @@ export type ClientMessage =
 export type ServerMessage =
   | {
       type: typeof S_WELCOME; version: number; playerId: number; tickRate: number; serverTick: number; room: string;
-      roster: RosterEntry[]; resumed: boolean; lastSeq: number;
+      roster: RosterEntry[]; resumed: boolean; lastSeq: number; instance: string;
     }
   | {
       type: typeof S_SNAPSHOT; tick: number; baseTick: number; checksum: number; body: Uint8Array; events: WireEvent[];
     }
   | { type: typeof S_PONG; clientTime: number; serverTime: number }
-  | { type: typeof S_ERROR; code: number; reason: string };
+  | { type: typeof S_ERROR; code: number; reason: string }
+  | { type: typeof S_REDIRECT; url: string; instance: string; reason: string };

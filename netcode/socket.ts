@@ -7,6 +7,9 @@
  *   idle ─connect→ connecting ─open→ open ─abnormal close→ reconnecting ─due→ connecting …
  *   connecting ─fail / openTimeout→ reconnecting (or offline after maxAttempts retries)
  *   any ─close()→ closed;  any ─close with a FINAL_CLOSE_CODES code→ closed
+ *   open ─close with CLOSE_REDIRECT→ connecting: the next update() opens the next attempt at once
+ *     (the caller has read the REDIRECT by then and its url() names the new instance); more than
+ *     MAX_REDIRECTS of them within REDIRECT_WINDOW count as failures, so a loop backs off
  * A retry waits backoffDelay(attempt) — exponential, capped, with full jitter on
  * the `jitter` share so a server restart is not met by all clients at once.
  * `attempt` counts the retries since the last successful open (0 while open and
@@ -15,7 +18,7 @@
  * Invariant: at most one live underlying socket; events of a socket that was
  * replaced or abandoned are ignored.
  */
-import { FINAL_CLOSE_CODES } from './protocol.ts';
+import { CLOSE_REDIRECT, FINAL_CLOSE_CODES } from './protocol.ts';
 
 /**
  * A handler property typed with method (bivariant) parameter checking, so the DOM
@@ -84,6 +87,9 @@ export interface StateInfo {
 
 const OPEN = 1; // WebSocket.OPEN
 const CLOSE_ABNORMAL = 1006;
+/** Redirects followed at once within REDIRECT_WINDOW ms; past that a redirect is retried with backoff. */
+export const MAX_REDIRECTS = 4;
+export const REDIRECT_WINDOW = 10_000;
 
 export class ReconnectingSocket {
   private readonly opts: SocketOptions;
@@ -98,6 +104,10 @@ export class ReconnectingSocket {
   private lastNow = 0;
   /** When the connection was lost (or the first attempt failed); null while open. */
   private downSince: number | null = null;
+  /** A redirect closed the socket: the next update() opens the next attempt. */
+  private redirectPending = false;
+  /** When the recent redirects were followed (ms), oldest first. */
+  private readonly redirects: number[] = [];
   onOpen: (() => void) | null = null;
   onMessage: ((bytes: Uint8Array) => void) | null = null;
   onState: ((state: SocketState, info: StateInfo) => void) | null = null;
@@ -121,7 +131,10 @@ export class ReconnectingSocket {
   /** Drives timers on the caller's clock: starts the next attempt when due, times out a stuck connect. */
   update(now: number): void {
     this.lastNow = now;
-    if (this.stateNow === 'reconnecting' && this.retryAt !== null && now >= this.retryAt) this.start(now);
+    if (this.redirectPending) {
+      this.redirectPending = false;
+      this.start(now);
+    } else if (this.stateNow === 'reconnecting' && this.retryAt !== null && now >= this.retryAt) this.start(now);
     else if (this.stateNow === 'connecting' && now >= this.openDeadline) {
       this.abandon(1000, 'open timeout');
       this.failed(CLOSE_ABNORMAL, 'open timeout');
@@ -142,6 +155,7 @@ export class ReconnectingSocket {
   close(code = 1000, reason = ''): void {
     this.abandon(code, reason);
     this.retryAt = null;
+    this.redirectPending = false;
     if (this.stateNow !== 'closed') this.set('closed', { code, reason });
   }
 
@@ -191,11 +205,23 @@ export class ReconnectingSocket {
       const reason = typeof ev?.reason === 'string' ? ev.reason : '';
       if (FINAL_CLOSE_CODES.has(code)) {
         this.set('closed', { code, reason });
+      } else if (code === CLOSE_REDIRECT && this.followRedirect()) {
+        this.redirectPending = true;
+        this.set('connecting', { code, reason });
       } else {
         this.failed(code, reason);
       }
     };
     ws.onerror = () => {}; // a close event always follows
+  }
+
+  /** Whether a redirect may be followed at once (not more than MAX_REDIRECTS within REDIRECT_WINDOW). */
+  private followRedirect(): boolean {
+    const r = this.redirects;
+    while (r.length && this.lastNow - r[0] > REDIRECT_WINDOW) r.shift();
+    if (r.length >= MAX_REDIRECTS) return false;
+    r.push(this.lastNow);
+    return true;
   }
 
   /** An attempt failed or an open socket dropped: schedule the next retry, or give up. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeClient, decodeServer, encodeClient, encodeServer, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, LIMITS, PROTOCOL_VERSION, S_ERROR, S_PONG, S_SNAPSHOT,
-  S_WELCOME, type ServerMessage,
+  S_REDIRECT, S_WELCOME, type ServerMessage,
 } from '../netcode/protocol.ts';
 import { cleanText } from '../netcode/text.ts';
 
@@ -18,7 +18,8 @@ const clientSamples: ClientMessage[] = [
 ];
 
 const serverSamples: ServerMessage[] = [
-  { type: S_WELCOME, version: 1, playerId: 7, tickRate: 30, serverTick: 999, room: 'ABCDE', roster: [[7, 'Ada', 1], [9, 'Bob', 0]], resumed: true, lastSeq: 41 },
+  { type: S_WELCOME, version: 1, playerId: 7, tickRate: 30, serverTick: 999, room: 'ABCDE', roster: [[7, 'Ada', 1], [9, 'Bob', 0]], resumed: true, lastSeq: 41, instance: 'eu-1' },
+  { type: S_REDIRECT, url: 'wss://play.example.com/i/b/ws', instance: 'b', reason: 'room ABCDE lives on instance b' },
   { type: S_SNAPSHOT, tick: 70000, baseTick: 69998, checksum: 0xdeadbeef, body: new Uint8Array([1, 2, 3]), events: [[5, 7, 'hi'], [6, 7, 9]] },
   { type: S_SNAPSHOT, tick: 5, baseTick: 0, checksum: 0, body: new Uint8Array(300).fill(7), events: [] },
   { type: S_PONG, clientTime: 1.5, serverTime: 3333.25 },

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../netcode/netsim.ts';
-import { CLOSE_KICKED, CLOSE_REPLACED, CLOSE_GOING_AWAY } from '../netcode/protocol.ts';
+import { CLOSE_GOING_AWAY, CLOSE_KICKED, CLOSE_REDIRECT, CLOSE_REPLACED } from '../netcode/protocol.ts';
 import {
   type BackoffOptions,
   backoffDelay,
+  MAX_REDIRECTS,
+  REDIRECT_WINDOW,
   ReconnectingSocket,
   type SocketOptions,
   type SocketState,
@@ -268,5 +270,44 @@ describe('ReconnectingSocket', () => {
     }
     expect(Math.max(...waits.slice(0, 10))).toBeLessThanOrEqual(600); // 0.75 × 800 while fast
     expect(waits[waits.length - 1]).toBe(7500); // 0.75 × the 10 s cap once the window is over
+  });
+
+  it('follows a redirect close at the next update, to the url asked for then, without a reconnecting state or a failure', () => {
+    let target = 'ws://front/ws';
+    const { sock, made, states, last } = setup({ url: () => target });
+    sock.connect(0);
+    last().open();
+    target = 'ws://front/i/b/ws'; // what the app does on REDIRECT, before the socket's close arrives
+    last().drop(CLOSE_REDIRECT, 'room lives on instance b');
+    expect(sock.state).toBe('connecting');
+    expect(made.length).toBe(1); // not from inside the close handler: the app reads the REDIRECT first
+    sock.update(1);
+    expect(made.length).toBe(2);
+    expect(made[1].url).toBe('ws://front/i/b/ws');
+    last().open();
+    expect(states).toEqual(['connecting', 'open', 'connecting', 'connecting', 'open']);
+    expect(sock.attempt).toBe(0);
+  });
+
+  it('backs off once more than MAX_REDIRECTS redirects come within REDIRECT_WINDOW (a loop)', () => {
+    const { sock, last } = setup();
+    let now = 0;
+    sock.connect(now);
+    for (let i = 0; i < MAX_REDIRECTS; i++) {
+      last().open();
+      last().drop(CLOSE_REDIRECT);
+      expect(sock.state).toBe('connecting');
+      sock.update(++now);
+    }
+    last().open();
+    last().drop(CLOSE_REDIRECT);
+    expect(sock.state).toBe('reconnecting');
+    expect(sock.nextRetryAt).toBeGreaterThan(now);
+    // Outside the window redirects are followed at once again.
+    now += REDIRECT_WINDOW + 1;
+    sock.update(now);
+    last().open();
+    last().drop(CLOSE_REDIRECT);
+    expect(sock.state).toBe('connecting');
   });
 });
