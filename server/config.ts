@@ -3,6 +3,8 @@
  * overrides defaults from environment variables (see README "Configuration");
  * tests build configs with `defaultConfig()` plus overrides, never by patching.
  */
+import { isIP } from 'node:net';
+
 export interface Config {
   port: number; // PORT
   host: string; // HOST
@@ -34,6 +36,23 @@ export interface Config {
   tlsCert: string; // TLS_CERT, PEM file: with TLS_KEY, serve https + wss
   tlsKey: string; // TLS_KEY, PEM file
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'; // LOG_LEVEL
+  redisUrl: string; // REDIS_URL, redis://host:port[/db]; empty = standalone (no other service needed)
+  instanceId: string; // INSTANCE_ID, this instance's name in the cluster; empty = <hostname>-<port>
+  publicUrl: string; // PUBLIC_URL, http(s) base players reach this instance at; empty = http://<host>:<port>
+  clusterHeartbeatS: number; // CLUSTER_HEARTBEAT_S, period of the registry heartbeat
+  clusterTtlS: number; // CLUSTER_TTL_S, an instance that stopped heartbeating drops out after this
+  adminToken: string; // ADMIN_TOKEN, bearer token of /api/admin/*; empty = admin API off
+  trustedProxies: string[]; // TRUSTED_PROXIES, addresses / CIDRs whose X-Forwarded-For is believed
+}
+
+/** An IPv4/IPv6 address, or such an address with a /prefix. */
+function isAddressOrCidr(a: string): boolean {
+  const [ip, bits, extra] = a.split('/');
+  const family = isIP(ip);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
 export function defaultConfig(): Config {
@@ -68,10 +87,20 @@ export function defaultConfig(): Config {
     tlsCert: '',
     tlsKey: '',
     logLevel: 'info',
+    redisUrl: '',
+    instanceId: '',
+    publicUrl: '',
+    clusterHeartbeatS: 1,
+    clusterTtlS: 5,
+    adminToken: '',
+    trustedProxies: [],
   };
 }
 
 type Parser<T> = (raw: string, name: string) => T;
+
+/** Instance ids name nginx upstreams and Redis keys: lower-case letters, digits, '-' and '_'. */
+export const INSTANCE_ID = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 const int = (min: number, max: number): Parser<number> => (raw, name) => {
   const v = Number(raw);
@@ -85,6 +114,26 @@ const num = (min: number, max: number): Parser<number> => (raw, name) => {
 };
 const str: Parser<string> = (raw) => raw;
 const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const instanceId: Parser<string> = (raw, name) => {
+  if (!INSTANCE_ID.test(raw)) throw new Error(`${name} must be 1-32 of a-z 0-9 - _, starting with a letter or digit, got "${raw}"`);
+  return raw;
+};
+const url = (schemes: string[], example: string): Parser<string> => (raw, name) => {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be a URL like ${example}, got "${raw}"`);
+  }
+  if (!schemes.includes(u.protocol)) throw new Error(`${name} must start with ${schemes.map((p) => `${p}//`).join(' or ')}, got "${raw}"`);
+  if (u.search || u.hash) throw new Error(`${name} must not have a query or fragment, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+};
+const addresses: Parser<string[]> = (raw, name) => {
+  const out = list(raw, name);
+  for (const a of out) if (!isAddressOrCidr(a)) throw new Error(`${name}: "${a}" is not an IP address or CIDR block (e.g. 10.0.0.0/8)`);
+  return out;
+};
 const level: Parser<Config['logLevel']> = (raw, name) => {
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(raw)) throw new Error(`${name} must be debug|info|warn|error|silent`);
   return raw as Config['logLevel'];
@@ -122,6 +171,13 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   tlsCert: ['TLS_CERT', str],
   tlsKey: ['TLS_KEY', str],
   logLevel: ['LOG_LEVEL', level],
+  redisUrl: ['REDIS_URL', url(['redis:', 'rediss:'], 'redis://127.0.0.1:6379')],
+  instanceId: ['INSTANCE_ID', instanceId],
+  publicUrl: ['PUBLIC_URL', url(['http:', 'https:'], 'https://play.example.com/i/a')],
+  clusterHeartbeatS: ['CLUSTER_HEARTBEAT_S', num(0.1, 2)],
+  clusterTtlS: ['CLUSTER_TTL_S', num(0.5, 6)],
+  adminToken: ['ADMIN_TOKEN', str],
+  trustedProxies: ['TRUSTED_PROXIES', addresses],
 };
 
 export const ENV_NAMES: ReadonlyArray<[keyof Config, string]> = Object.entries(ENV).map(([k, [e]]) => [k as keyof Config, e]);
@@ -135,5 +191,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}, overrid
   }
   const out = { ...(cfg as unknown as Config), ...overrides };
   if (!out.tlsCert !== !out.tlsKey) throw new Error('TLS_CERT and TLS_KEY go together: set both or neither');
+  if (out.clusterTtlS < 2 * out.clusterHeartbeatS) {
+    throw new Error(`CLUSTER_TTL_S (${out.clusterTtlS}) must be at least twice CLUSTER_HEARTBEAT_S (${out.clusterHeartbeatS}): one late heartbeat must not drop a live instance`);
+  }
+  if (out.adminToken !== '' && out.adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters (or empty to turn the admin API off)');
   return out;
 }

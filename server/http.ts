@@ -1,7 +1,12 @@
-/** HTTP routes: guest sessions, the room list, health, metrics and the built client. */
+/**
+ * HTTP routes: guest sessions, the room list and directory (cluster-wide when
+ * clustered), health, metrics and the built client. The admin routes are admin.ts's.
+ */
 import type uWS from 'uWebSockets.js';
 import { cleanText } from '../netcode/text.ts';
 import { LIMITS } from '../netcode/protocol.ts';
+import { type ClusterNode, Unavailable } from './cluster/node.ts';
+import { publicInstance } from './cluster/records.ts';
 import type { Config } from './config.ts';
 import type { RoomManager } from './rooms.ts';
 import type { StaticFile } from './static.ts';
@@ -13,6 +18,7 @@ type Res = uWS.HttpResponse;
 export interface HttpDeps {
   cfg: Config;
   manager: RoomManager;
+  cluster: ClusterNode;
   files: Map<string, StaticFile>;
   registry: Registry;
   /** Monotonic ms (the rooms' clock). */
@@ -20,7 +26,6 @@ export interface HttpDeps {
   /** Wall-clock seconds (token expiry). */
   wallS: () => number;
   uptimeS: () => number;
-  pick: (n: number) => number;
 }
 
 export function send(res: Res, status: string, type: string, body: string | Uint8Array, headers: [string, string][] = []): void {
@@ -31,10 +36,25 @@ export function send(res: Res, status: string, type: string, body: string | Uint
   });
 }
 
-const json = (res: Res, status: string, value: unknown) => send(res, status, 'application/json', JSON.stringify(value));
+export const json = (res: Res, status: string, value: unknown) => send(res, status, 'application/json', JSON.stringify(value));
 
-/** Reads a small request body; answers 413 past `max` bytes. */
-function readBody(res: Res, max: number, done: (body: Buffer) => void): void {
+/**
+ * An answer that needs Redis: sent when it comes (unless the client left); Unavailable → 503,
+ * other errors → 500. `gone` says whether the client left, when readBody already watches that.
+ */
+export function later(res: Res, work: () => Promise<[status: string, body: unknown]>, gone?: () => boolean): void {
+  let left = false;
+  const aborted = gone ?? (() => left);
+  if (!gone) res.onAborted(() => { left = true; });
+  work().then(([status, body]) => { if (!aborted()) json(res, status, body); }, (err: Error) => {
+    if (aborted()) return;
+    if (err instanceof Unavailable) json(res, '503 Service Unavailable', { error: err.message });
+    else json(res, '500 Internal Server Error', { error: err.message });
+  });
+}
+
+/** Reads a small request body; answers 413 past `max` bytes. `gone()` says whether the client has left since. */
+export function readBody(res: Res, max: number, done: (body: Buffer, gone: () => boolean) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let aborted = false;
@@ -48,7 +68,7 @@ function readBody(res: Res, max: number, done: (body: Buffer) => void): void {
       return;
     }
     chunks.push(Buffer.from(chunk.slice(0))); // the ArrayBuffer dies when this callback returns
-    if (last) done(Buffer.concat(chunks));
+    if (last) done(Buffer.concat(chunks), () => aborted);
   });
 }
 
@@ -69,16 +89,36 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
     });
   });
 
-  app.get('/api/rooms', (res) => json(res, '200 OK', { rooms: d.manager.list() }));
+  const dir = d.cluster.directory;
+  const clustered = d.cluster.clustered;
+  // Every live instance's rooms (this one's alone when standalone, or when Redis is down: `degraded`).
+  app.get('/api/rooms', (res) => later(res, async () => ['200 OK', { ...(await dir.lobby()), clustered }]));
 
-  // A fresh code only: the room itself is created by the first socket that joins it.
-  app.post('/api/rooms', (res) => json(res, '200 OK', { code: d.manager.newCode(d.pick) }));
+  // Which instance owns a room, and its addresses: any instance answers for all.
+  app.get('/api/rooms/:code', (res, req) => {
+    const code = req.getParameter(0)?.toUpperCase() ?? '';
+    if (!/^[A-Z]{5}$/.test(code)) return json(res, '400 Bad Request', { error: 'a room code is 5 letters, e.g. /api/rooms/ABCDE' });
+    later(res, async () => {
+      const o = await dir.owner(code);
+      return o ? ['200 OK', o] : ['404 Not Found', { error: `no room ${code}: nobody holds it (a join opens it)` }];
+    });
+  });
+
+  // A fresh code, claimed for the least-loaded instance; the room opens with its first join.
+  app.post('/api/rooms', (res) => later(res, async () => ['200 OK', await dir.newRoom()]));
+
+  app.get('/api/instances', (res) => later(res, async () => {
+    const records = await dir.records();
+    return ['200 OK', { self: d.cluster.id, clustered, instances: records.map((r) => publicInstance(r, r.id === d.cluster.id)) }];
+  }));
 
   app.get('/healthz', (res) => {
     const m = d.manager;
     const snaps = m.snapshotCounts;
     json(res, '200 OK', {
       status: 'ok',
+      instance: d.cluster.id,
+      cluster: d.cluster.health(),
       uptime_s: Math.round(d.uptimeS()),
       rooms: m.rooms.size,
       clients: m.clients,

@@ -4,14 +4,19 @@
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
 import { CLOSE_GOING_AWAY } from '../netcode/protocol.ts';
+import { mountAdmin } from './admin.ts';
+import { ClusterNode } from './cluster/node.ts';
 import { type Config, loadConfig } from './config.ts';
-import { mountHttp } from './http.ts';
+import { cpuSeconds, mountHttp } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { RoomManager } from './rooms.ts';
+import type { Logger } from './log.ts';
+import { TrustedProxies } from './proxy.ts';
 import { loadStatic } from './static.ts';
 import { mountWs, roomTopic } from './ws.ts';
 
@@ -19,6 +24,7 @@ export interface RunningServer {
   port: number;
   url: string;
   manager: RoomManager;
+  cluster: ClusterNode;
   config: Config;
   close(): Promise<void>;
 }
@@ -30,7 +36,7 @@ export function uwsIsNative(): boolean {
     && /\[native code\]/.test(Function.prototype.toString.call(uWS.App));
 }
 
-export type Logger = (level: 'info' | 'warn' | 'error', msg: string) => void;
+export type { Logger } from './log.ts';
 
 export async function startServer(config: Config, log: Logger = () => {}): Promise<RunningServer> {
   if (!uwsIsNative()) {
@@ -58,21 +64,49 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
       return { publish: (bytes) => { app.publish(topic, bytes, true, false); } };
     },
     onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
+    onRemoved: (code) => cluster.released(code),
   });
-  const { registry, rejected } = createMetrics(manager, () => (performance.now() - startedAt) / 1000);
+  const timers = new Set<NodeJS.Timeout>();
+  const after = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    timers.add(t);
+  };
+  const cluster: ClusterNode = new ClusterNode({
+    cfg, manager, log, wallMs: () => Date.now(), after, boot: randomBytes(8).toString('base64url'),
+    newId: () => randomBytes(9).toString('base64url'), pick: (n) => randomInt(0, n),
+    proc: () => ({ cpuS: cpuSeconds(), rssMb: Math.round(process.memoryUsage.rss() / 1048576) }),
+  });
+  const { registry, rejected } = createMetrics(manager, cluster, () => (performance.now() - startedAt) / 1000);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
 
-  mountWs(app, { cfg, manager, now: clock, wallS, onReject: (status) => rejected.inc({ status: String(status) }) });
-  mountHttp(app, {
-    cfg, manager, files, registry, now: clock, wallS, uptimeS: () => (performance.now() - startedAt) / 1000,
-    pick: (n) => randomInt(0, n),
-  });
+  const proxies = new TrustedProxies(cfg.trustedProxies);
+  mountWs(app, { cfg, manager, cluster, proxies, now: clock, wallS, onReject: (status) => rejected.inc({ status: String(status) }) });
+  mountHttp(app, { cfg, manager, cluster, files, registry, now: clock, wallS, uptimeS: () => (performance.now() - startedAt) / 1000 });
+  mountAdmin(app, { cfg, manager, cluster });
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(cfg.host, cfg.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (in use?)`))));
   });
   const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+  const scheme = tls ? 'https' : 'http';
+  const clustered = cfg.redisUrl !== '';
+  const wildcard = cfg.host === '0.0.0.0' || cfg.host === '::';
+  // The instance's names in the cluster, once the port is known (PORT=0 picks one).
+  if (!cfg.instanceId) cfg.instanceId = clustered ? defaultInstanceId(port) : '';
+  if (!cfg.publicUrl) {
+    cfg.publicUrl = `${scheme}://${wildcard ? (clustered ? hostname() : 'localhost') : cfg.host}:${port}`;
+    if (clustered) log('warn', `PUBLIC_URL not set: other instances will send players to ${cfg.publicUrl}`);
+  }
+  try {
+    await cluster.start();
+  } catch (err) {
+    uWS.us_listen_socket_close(listenSocket);
+    await cluster.stop();
+    throw err;
+  }
+  let beat: NodeJS.Timeout | undefined;
+  if (clustered) beat = setInterval(() => cluster.heartbeat(), cfg.clusterHeartbeatS * 1000);
 
   // Fixed-step loop: wake when the next tick is due; the accumulator decides how many to run.
   let timer: NodeJS.Timeout | undefined;
@@ -84,22 +118,33 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
   };
   loop();
 
-  const host = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
-  const scheme = tls ? 'https' : 'http';
-  log('info', `tickwire on ${scheme}://${host}:${port} (${tls ? 'wss' : 'ws'} ${cfg.tickRate} Hz, ${cfg.npcCount} drones a room)`);
+  const host = wildcard ? 'localhost' : cfg.host;
+  log('info', `tickwire on ${scheme}://${host}:${port} (${tls ? 'wss' : 'ws'} ${cfg.tickRate} Hz, ${cfg.npcCount} drones a room)`
+    + (clustered ? `, instance ${cfg.instanceId} of a cluster, public at ${cfg.publicUrl}` : ''));
   return {
     port,
     url: `${scheme}://${host}:${port}`,
     manager,
+    cluster,
     config: cfg,
     close: async () => {
       running = false;
       clearTimeout(timer);
+      clearInterval(beat);
       for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
       uWS.us_listen_socket_close(listenSocket);
+      await cluster.stop();
+      for (const t of timers) clearTimeout(t);
       await new Promise((r) => setImmediate(r));
     },
   };
+}
+
+/** `<hostname>-<port>`, folded to what INSTANCE_ID allows. */
+function defaultInstanceId(port: number): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  const suffix = `-${port}`;
+  return `${(host || 'tw').slice(0, 32 - suffix.length)}${suffix}`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

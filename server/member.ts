@@ -38,6 +38,8 @@ export class Member {
   snapshotsSkipped = 0;
   /** The seat is gone for good (`release`): its row may be another member's now. */
   released = false;
+  /** Kicked by an operator: no resume grace, the seat goes as soon as the socket has closed. */
+  kicked = false;
 
   constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config, seats: SeatContext) {
     this.seats = seats;

@@ -1,8 +1,9 @@
 /** Prometheus metrics (/metrics), collected from the room manager when scraped. */
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { ClusterNode } from './cluster/node.ts';
 import type { RoomManager } from './rooms.ts';
 
-export function createMetrics(manager: RoomManager, uptimeS: () => number) {
+export function createMetrics(manager: RoomManager, cluster: ClusterNode, uptimeS: () => number) {
   const registry = new Registry();
   const g = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -18,6 +19,24 @@ export function createMetrics(manager: RoomManager, uptimeS: () => number) {
   g('tickwire_snapshots_shared_total', 'Snapshots delivered by the room\'s one publish per tick', () => manager.snapshotCounts.shared);
   g('tickwire_snapshots_skipped_total', 'Snapshots skipped for backed-up sockets', () => manager.snapshotCounts.skipped);
   g('tickwire_uptime_seconds', 'Process uptime', uptimeS);
+  // Scale-out (all 0 on a standalone server but tickwire_cluster_instances, 1).
+  const c = cluster.counters;
+  g('tickwire_redis_up', 'Redis command connection ready (1), or not (0); -1 when standalone', () =>
+    (cluster.redis ? (cluster.redis.ready ? 1 : 0) : -1));
+  g('tickwire_redis_reconnects_total', 'Redis connections re-established after a loss', () => cluster.redis?.reconnects ?? 0);
+  g('tickwire_redis_outages_total', 'Times a ready Redis connection was lost', () => cluster.redis?.outages ?? 0);
+  g('tickwire_redis_errors_total', 'Redis calls that failed (registry, directory, bus)', () => c.redisErrors);
+  g('tickwire_cluster_instances', 'Live instances in the last listing, this one included', () => cluster.directory.liveCount);
+  g('tickwire_cluster_registered', 'This instance is registered in the cluster (1) or not (0)', () => (cluster.registered ? 1 : 0));
+  g('tickwire_cluster_registrations_total', 'Registrations (at start, and again after Redis lost our record)', () => c.registrations);
+  g('tickwire_cluster_redirects_total', 'Joins answered with REDIRECT to the owning instance', () => c.redirects);
+  g('tickwire_cluster_claims_total', 'Room codes this instance claimed in the directory', () => c.claims);
+  g('tickwire_cluster_claim_conflicts_total', 'Rooms held here that another instance had claimed (after a Redis outage)', () => c.claimConflicts);
+  g('tickwire_cluster_id_conflicts_total', 'Times another live process was found using this INSTANCE_ID', () => c.idConflicts);
+  g('tickwire_cluster_pruned_total', 'Dead instances whose claims this instance swept', () => c.pruned);
+  g('tickwire_cluster_bus_rejected_total', 'Bus messages dropped as malformed', () => c.busRejected);
+  g('tickwire_announcements_total', 'Operator announcements delivered to this instance\'s rooms', () => c.announcements);
+  g('tickwire_kicks_total', 'Players kicked on this instance', () => c.kicks);
   const rejected = new Counter({ name: 'tickwire_upgrades_rejected_total', help: 'WebSocket upgrades refused', labelNames: ['status'], registers: [registry] });
   return { registry, rejected };
 }

@@ -13,7 +13,7 @@ import {
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
-  type ClientMessage, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION, type RosterEntry,
+  type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION, type RosterEntry,
   S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
@@ -254,6 +254,7 @@ export class Room {
     m.send(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId: m.playerId, tickRate: this.cfg.tickRate,
       serverTick: this.tick, room: this.code, roster: this.roster(), resumed, lastSeq: m.inputs.lastSeq,
+      instance: this.cfg.instanceId,
     }));
   }
 
@@ -338,6 +339,23 @@ export class Room {
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void {
     this.seating.closeAll(code, reason);
+  }
+
+  /** An operator's announcement: every player here sees it with the next snapshot. */
+  announce(text: string): void {
+    this.pending.push([EV_ANNOUNCE, text]);
+  }
+
+  /** Kicks the members `match` picks (see Seating.kick); returns who was kicked. */
+  kick(match: (sid: string, playerId: number) => boolean, reason: string): { id: number; name: string }[] {
+    return this.seating.kick(match, reason).map((m) => ({ id: m.playerId, name: m.name }));
+  }
+
+  /** Who holds a seat here, for the admin API. */
+  members(): { sid: string; id: number; name: string; connected: boolean; ip: string }[] {
+    return [...this.seating.members.values()].map((m) => ({
+      sid: m.sid, id: m.playerId, name: m.name, connected: m.link !== null, ip: m.link?.peer ?? '',
+    }));
   }
 }
 

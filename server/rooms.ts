@@ -24,6 +24,8 @@ export interface ManagerOptions {
   onTick?: (room: Room, ms: number) => void;
   /** A room's tick threw: the room has been closed and removed; the others go on. */
   onError?: (room: Room, err: unknown) => void;
+  /** A room was removed (idle, or after an error): its code is free again (the cluster releases its claim). */
+  onRemoved?: (code: string) => void;
 }
 
 export class RoomManager {
@@ -149,6 +151,7 @@ export class RoomManager {
     this.droppedInRemovedRooms += this.clocks.get(room)?.dropped ?? 0;
     this.clocks.delete(room);
     this.rooms.delete(room.code);
+    this.opts.onRemoved?.(room.code);
   }
 
   list(): { code: string; players: number; connected: number; max: number }[] {

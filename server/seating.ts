@@ -15,7 +15,7 @@
  * Clock-free: every method takes `now` (ms).
  */
 import { encodeServer } from '../netcode/codec.ts';
-import { CLOSE_NO_HELLO, CLOSE_REPLACED, CLOSE_ROOM_FULL, type RosterEntry, S_ERROR } from '../netcode/protocol.ts';
+import { CLOSE_KICKED, CLOSE_NO_HELLO, CLOSE_REPLACED, CLOSE_ROOM_FULL, type RosterEntry, S_ERROR } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { Member } from './member.ts';
 import type { SeatContext } from './seats.ts';
@@ -39,6 +39,8 @@ export class Seating {
   /** Since when nobody has had a socket here (ms); null while someone has. */
   emptySince: number | null;
   private readonly expiring = new Set<Member>();
+  /** Sessions an operator kicked: refused at the door for the rest of the room's life. */
+  private readonly banned = new Set<string>();
 
   constructor(private readonly code: string, private readonly cfg: Config, private readonly seats: SeatContext, now: number) {
     this.emptySince = now;
@@ -53,6 +55,7 @@ export class Seating {
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */
   admits(sid: string): { ok: true } | { ok: false; reason: string } {
+    if (this.banned.has(sid)) return { ok: false, reason: `you were removed from room ${this.code}` };
     if (this.members.has(sid)) return { ok: true }; // a resume always has its seat
     if (this.members.size >= this.cfg.maxPlayersPerRoom) {
       return { ok: false, reason: `room ${this.code} is full (${this.cfg.maxPlayersPerRoom} players)` };
@@ -62,6 +65,10 @@ export class Seating {
 
   /** A socket opened for this session. Returns the member, or null if the room filled meanwhile. */
   connect(sid: string, name: string, link: Link, now: number): Member | null {
+    if (this.banned.has(sid)) {
+      refuse(link, CLOSE_KICKED, `you were removed from room ${this.code}`);
+      return null;
+    }
     let m = this.members.get(sid);
     if (m) {
       // Rebind first: the old socket's close handler (run synchronously by uWS) then sees a
@@ -153,6 +160,24 @@ export class Seating {
     return out;
   }
 
+  /**
+   * An operator removes the members `match` picks: each is told why and closed with
+   * CLOSE_KICKED (a client does not reconnect after it), its session is refused here
+   * from now on, and its player leaves at the first expire after its socket closed.
+   */
+  kick(match: (sid: string, playerId: number) => boolean, reason: string): Member[] {
+    const out: Member[] = [];
+    for (const m of this.members.values()) {
+      if (!match(m.sid, m.playerId)) continue;
+      this.banned.add(m.sid);
+      m.kicked = true;
+      this.expiring.add(m);
+      if (m.link) refuse(m.link, CLOSE_KICKED, reason);
+      out.push(m);
+    }
+    return out;
+  }
+
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void {
     for (const m of this.members.values()) m.link?.close(code, reason);
@@ -165,6 +190,6 @@ export class Seating {
 
   /** A dropped player whose resume grace ran out. */
   private graceOver(m: Member, now: number): boolean {
-    return m.link === null && m.droppedAt !== null && now - m.droppedAt > this.cfg.resumeGraceS * 1000;
+    return m.link === null && m.droppedAt !== null && (m.kicked || now - m.droppedAt > this.cfg.resumeGraceS * 1000);
   }
 }

@@ -12,6 +12,8 @@ export interface Link {
   close(code: number, reason: string): void;
   /** Joins (true) or leaves (false) its room's Channel. */
   join(on: boolean): void;
+  /** The client's address (behind a trusted proxy: the one it forwarded), when known. */
+  readonly peer?: string;
 }
 
 /**

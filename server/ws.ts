@@ -2,13 +2,21 @@
  * The WebSocket door: `/ws?room=CODE&token=TOKEN`. The upgrade handler checks
  * Origin and the signed token before any socket exists (403 / 401 with a reason
  * in the body), and refuses a full room (409). Open sockets become room Links.
+ *
+ * In a cluster, a join for a room this instance does not hold asks the directory
+ * first (the upgrade then completes asynchronously): when another instance owns the
+ * room, the socket opens only to be told where to go (REDIRECT, then CLOSE_REDIRECT);
+ * when nobody does, the code is claimed for the least-loaded instance, maybe this one.
  */
 import uWS from 'uWebSockets.js';
-import { LIMITS } from '../netcode/protocol.ts';
-import { CLOSE_BAD_MESSAGE } from '../netcode/protocol.ts';
+import { encodeServer } from '../netcode/codec.ts';
+import { CLOSE_BAD_MESSAGE, CLOSE_REDIRECT, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
+import type { ClusterNode, Route } from './cluster/node.ts';
+import type { InstanceRecord } from './cluster/records.ts';
 import type { Config } from './config.ts';
 import type { Member } from './member.ts';
 import { originAllowed } from './origin.ts';
+import type { TrustedProxies } from './proxy.ts';
 import type { Room } from './room.ts';
 import { ROOM_CODE, type RoomManager } from './rooms.ts';
 import type { Session } from './tokens.ts';
@@ -29,11 +37,17 @@ interface SocketData {
   /** The member's seat row (`Member.row`): what a message reads instead of the member. */
   row: number;
   link: UwsLink | null;
+  /** The room lives on this other instance: `open` sends REDIRECT and closes. */
+  redirect: InstanceRecord | null;
+  /** The client's address (X-Forwarded-For only from a trusted proxy). */
+  peer: string;
 }
 
 export interface WsDeps {
   cfg: Config;
   manager: RoomManager;
+  cluster: ClusterNode;
+  proxies: TrustedProxies;
   /** Monotonic ms (the rooms' clock). */
   now: () => number;
   /** Wall-clock seconds (token expiry). */
@@ -48,7 +62,7 @@ export const roomTopic = (code: string): string => `room/${code}`;
 class UwsLink implements Link {
   closed = false; // set by the close handler: the socket must not be touched after
 
-  constructor(private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string) {}
+  constructor(private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string, readonly peer: string) {}
 
   send(bytes: Uint8Array): void {
     if (!this.closed) this.ws.cork(() => this.ws.send(bytes, true));
@@ -71,6 +85,44 @@ class UwsLink implements Link {
 
 function reject(res: uWS.HttpResponse, status: string, reason: string): void {
   res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8').end(reason));
+}
+
+/** What the upgrade read from its request (which dies when the handler returns). */
+interface Door {
+  session: Session;
+  code: string;
+  peer: string;
+  key: string;
+  protocol: string;
+  extensions: string;
+  context: uWS.us_socket_context_t;
+}
+
+/** Completes an upgrade once the room's route is known: here (if it admits us), elsewhere (REDIRECT), or 503. */
+function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void {
+  const data: SocketData = { session: door.session, code: door.code, room: null, member: null, row: -1, link: null, redirect: null, peer: door.peer };
+  if (route.kind === 'unavailable') {
+    d.onReject(503);
+    reject(res, '503 Service Unavailable', route.reason);
+    return;
+  }
+  if (route.kind === 'elsewhere') {
+    data.redirect = route.owner;
+  } else {
+    const existing = d.manager.get(door.code);
+    const ok = existing?.admits(door.session.sid) ?? { ok: true };
+    if (!ok.ok) {
+      d.onReject(409);
+      reject(res, '409 Conflict', ok.reason);
+      return;
+    }
+    if (!existing && d.manager.rooms.size >= d.cfg.maxRooms) {
+      d.onReject(503);
+      reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
+      return;
+    }
+  }
+  res.cork(() => res.upgrade<SocketData>(data, door.key, door.protocol, door.extensions, door.context));
 }
 
 export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
@@ -104,28 +156,33 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
         d.onReject(400);
         return reject(res, '400 Bad Request', 'room must be 5 letters, e.g. ?room=ABCDE');
       }
-      const existing = d.manager.get(code);
-      const admit = existing?.admits(check.session.sid) ?? { ok: true };
-      if (!admit.ok) {
-        d.onReject(409);
-        return reject(res, '409 Conflict', admit.reason);
-      }
-      if (!existing && d.manager.rooms.size >= d.cfg.maxRooms) {
-        d.onReject(503);
-        return reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
-      }
-      res.upgrade<SocketData>({ session: check.session, code, room: null, member: null, row: -1, link: null }, key, protocol, extensions, context);
+      const peer = d.proxies.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'));
+      const door: Door = { session: check.session, code, peer, key, protocol, extensions, context };
+      const route = d.cluster.directory.route(code);
+      if (!(route instanceof Promise)) return admit(res, d, door, route);
+      // Asking Redis: the request may be gone by the answer (the client gave up).
+      let aborted = false;
+      res.onAborted(() => { aborted = true; });
+      route.then((r) => { if (!aborted) admit(res, d, door, r); });
     },
 
     open: (ws) => {
       const data = ws.getUserData();
+      if (data.redirect) {
+        const o = data.redirect;
+        d.cluster.counters.redirects++;
+        ws.send(encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason: `room ${data.code} lives on instance ${o.id}` }), true);
+        ws.end(CLOSE_REDIRECT, `room ${data.code} lives on instance ${o.id}`);
+        return;
+      }
       const now = d.now();
       const room = d.manager.getOrCreate(data.code, now);
       if (!room) {
+        d.cluster.released(data.code);
         ws.end(1013, 'too many rooms; try again later');
         return;
       }
-      const link = new UwsLink(ws, roomTopic(data.code));
+      const link = new UwsLink(ws, roomTopic(data.code), data.peer);
       data.room = room;
       data.link = link;
       data.member = room.connect(data.session.sid, data.session.name, link, now);

@@ -1,0 +1,80 @@
+/**
+ * Messages between instances, over one Redis pub/sub channel. Rare by design (an
+ * operator's announcement, a kick and its answers): nothing per tick or per input
+ * crosses it. JSON, because nothing here is hot and an operator can read it with
+ * `redis-cli subscribe tw:bus`. Every message is validated on arrival like any
+ * other input from outside the process; a bad one is dropped and counted.
+ *
+ *   announce  {v, type: 'announce', from, text}              every player of every instance sees it in chat
+ *   kick      {v, type: 'kick', from, req, target, reason}   every instance kicks whoever matches
+ *   kicked    {v, type: 'kicked', from, req, to, kicked}     each instance's answer to `to`'s kick `req`
+ */
+import { LIMITS } from '../../netcode/protocol.ts';
+import { cleanText } from '../../netcode/text.ts';
+
+export const BUS_VERSION = 1;
+
+/** Who to kick: a session (the `sid` of the player's token) anywhere, or a player id in one room. */
+export type KickTarget = { sid: string } | { room: string; id: number };
+
+export interface Kicked {
+  instance: string;
+  room: string;
+  id: number;
+  name: string;
+}
+
+export type BusMessage =
+  | { v: number; type: 'announce'; from: string; text: string }
+  | { v: number; type: 'kick'; from: string; req: string; target: KickTarget; reason: string }
+  | { v: number; type: 'kicked'; from: string; req: string; to: string; kicked: Kicked[] };
+
+const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= LIMITS.maxTick;
+export const isRoomCode = (v: unknown): v is string => typeof v === 'string' && /^[A-Z]{5}$/.test(v);
+
+/** A kick target from outside (the admin API's JSON body, or the bus), or a reason it is not one. */
+export function parseKickTarget(v: unknown): KickTarget | string {
+  if (!v || typeof v !== 'object') return 'give {"player": SID} or {"room": "ABCDE", "id": N}';
+  const o = v as Record<string, unknown>;
+  if (o.player !== undefined || o.sid !== undefined) {
+    const sid = o.player ?? o.sid;
+    return isStr(sid, 64) ? { sid } : 'player must be a session id (the sid in the player\'s token)';
+  }
+  if (!isRoomCode(o.room)) return 'room must be 5 capital letters, e.g. "ABCDE"';
+  if (!isId(o.id)) return 'id must be the player id (a positive integer)';
+  return { room: o.room, id: o.id };
+}
+
+const isKicked = (k: unknown): k is Kicked => {
+  const o = k as Record<string, unknown>;
+  return !!o && typeof o === 'object' && isStr(o.instance, 32) && isRoomCode(o.room) && isId(o.id) && typeof o.name === 'string';
+};
+
+/** A bus message, or null for anything else (another version, a stranger on the channel). */
+export function parseBus(raw: string): BusMessage | null {
+  let m: Record<string, unknown>;
+  try {
+    m = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (!m || typeof m !== 'object' || m.v !== BUS_VERSION || !isStr(m.from, 32)) return null;
+  switch (m.type) {
+    case 'announce': {
+      if (typeof m.text !== 'string') return null;
+      const text = cleanText(m.text, LIMITS.maxAnnouncementLength);
+      return text ? { v: BUS_VERSION, type: 'announce', from: m.from, text } : null;
+    }
+    case 'kick': {
+      const target = parseKickTarget(m.target);
+      if (typeof target === 'string' || !isStr(m.req, 64) || typeof m.reason !== 'string') return null;
+      return { v: BUS_VERSION, type: 'kick', from: m.from, req: m.req, target, reason: cleanText(m.reason, 120) };
+    }
+    case 'kicked':
+      if (!isStr(m.req, 64) || !isStr(m.to, 32) || !Array.isArray(m.kicked) || m.kicked.length > 1000 || !m.kicked.every(isKicked)) return null;
+      return { v: BUS_VERSION, type: 'kicked', from: m.from, req: m.req, to: m.to, kicked: m.kicked };
+    default:
+      return null;
+  }
+}
