@@ -1,0 +1,36 @@
+/**
+ * The system programs a cluster (and its tests) run, found on PATH or in the sbin
+ * directories Debian installs daemons to (not on every user's PATH), with the Debian
+ * package that provides each: a missing one is named in one line with its install command.
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+export const PACKAGES: Readonly<Record<string, string>> = {
+  'redis-server': 'redis-server',
+  nginx: 'nginx',
+  chromium: 'chromium',
+  openssl: 'openssl',
+};
+
+const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** Absolute path of `name`, or null. */
+export function findBinary(name: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
+  for (const dir of dirs) {
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** "nginx not found: install it with `sudo apt-get install -y nginx`". */
+export function missingLine(name: string): string {
+  return `${name} not found: install it with \`sudo apt-get install -y ${PACKAGES[name] ?? name}\``;
+}

@@ -1,0 +1,123 @@
+/**
+ * A player for the cluster tests, built like the browser's session: the shared
+ * ReconnectingSocket (backoff, CLOSE_REDIRECT) over a `ws` socket, the shared
+ * NetClient, and the browser's rule for the redirect target (follow a REDIRECT at
+ * once; forget the target when an attempt to it fails without opening). It sends one
+ * input per snapshot it applies, so its room ticks as in play, and records what
+ * happened (welcomes, redirects, close codes, events) for the test to assert on.
+ */
+import WebSocket from 'ws';
+import { ARENA_SCHEMA } from '../../game/sim/netschema.ts';
+import { type ClientEvent, NetClient } from '../../netcode/client.ts';
+import type { WireEvent } from '../../netcode/protocol.ts';
+import { ReconnectingSocket, type SocketState, type WebSocketLike } from '../../netcode/socket.ts';
+
+export interface Welcome {
+  instance: string;
+  playerId: number;
+  resumed: boolean;
+  at: number;
+}
+
+export class ClusterClient {
+  readonly net = new NetClient(ARENA_SCHEMA);
+  readonly socket: ReconnectingSocket;
+  readonly welcomes: Welcome[] = [];
+  readonly redirects: string[] = [];
+  readonly events: WireEvent[] = [];
+  readonly states: { state: SocketState; code?: number; reason?: string }[] = [];
+  snapshots = 0;
+  target: string | null = null;
+  private last: SocketState = 'idle';
+  private timer: NodeJS.Timeout;
+  private waiters: (() => void)[] = [];
+
+  /** `endpoint`: the ws:// URL to join through (nginx's /ws, or one instance directly). */
+  /** `socket`: extra `ws` options (a local address to connect from, headers). */
+  constructor(readonly endpoint: string, readonly room: string, readonly token: string, readonly origin: string, socket: WebSocket.ClientOptions = {}) {
+    this.socket = new ReconnectingSocket({
+      url: () => `${this.target ?? this.endpoint}?room=${room}&token=${encodeURIComponent(token)}`,
+      create: (url) => new WebSocket(url, { origin, ...socket }) as unknown as WebSocketLike,
+      random: Math.random,
+      openTimeout: 3000,
+    });
+    this.socket.onOpen = () => this.socket.send(this.net.hello());
+    this.socket.onMessage = (bytes) => this.onMessage(bytes);
+    this.socket.onState = (state, info) => {
+      this.states.push({ state, code: info.code, reason: info.reason });
+      if (state === 'reconnecting' && this.last === 'connecting') this.target = null; // that instance is not answering
+      this.last = state;
+      this.wake();
+    };
+    this.socket.connect(performance.now());
+    this.timer = setInterval(() => this.socket.update(performance.now()), 20);
+  }
+
+  private onMessage(bytes: Uint8Array): void {
+    const ev: ClientEvent = this.net.receive(bytes, performance.now());
+    switch (ev.kind) {
+      case 'redirect':
+        this.redirects.push(ev.instance);
+        this.target = ev.url;
+        break;
+      case 'welcome':
+        this.welcomes.push({ instance: ev.instance, playerId: ev.playerId, resumed: ev.resumed, at: performance.now() });
+        break;
+      case 'snapshot':
+        this.snapshots++;
+        this.events.push(...ev.snap.events);
+        this.socket.send(this.net.input({ buttons: 0, aim: 0 }, this.net.serverTick, performance.now()).bytes);
+        break;
+      case 'bad':
+        if (ev.events) this.events.push(...ev.events);
+        break;
+      default:
+        break;
+    }
+    this.wake();
+  }
+
+  get instance(): string {
+    return this.welcomes.at(-1)?.instance ?? '';
+  }
+
+  get live(): boolean {
+    return this.socket.state === 'open' && this.welcomes.length > 0 && this.net.playerId > 0;
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when `pred` holds, re-checked on every message and state change; rejects after `ms`. */
+  until<T>(pred: () => T | undefined | false | null, ms: number, what: string): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+      const check = () => {
+        const v = pred();
+        if (v) {
+          clearTimeout(timer);
+          resolve(v);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.socket.close();
+  }
+}
+
+/** A guest token from `base` (any instance, or the front). */
+export async function token(base: string, name: string): Promise<string> {
+  const res = await fetch(`${base}/api/session`, { method: 'POST', body: JSON.stringify({ name }) });
+  if (!res.ok) throw new Error(`POST ${base}/api/session: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** The session id inside a token (what the admin API kicks by). */
+export const sidOf = (tok: string): string => (JSON.parse(Buffer.from(tok.split('.')[0], 'base64url').toString()) as { sid: string }).sid;
