@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_KICKED, EV_ANNOUNCE, EV_LEAVE } from '../netcode/protocol.ts';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
+import { startInstance } from '../server/deploy/instance.ts';
 import { haveBinaries } from './helpers/binaries.ts';
 import { ClusterClient, sidOf, token } from './helpers/cluster-client.ts';
 
@@ -193,6 +194,14 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     p.close();
     q.close();
   });
+
+  it('refuses to start a second instance under an INSTANCE_ID a live one holds', async () => {
+    const id = c.instances[0].id;
+    const said: string[] = [];
+    await expect(startInstance({ id, env: c.envOf(id), log: (l) => said.push(l) })).rejects.toThrow(/exited/);
+    expect(said.join('\n')).toMatch(new RegExp(`INSTANCE_ID ${id} is in use by another live instance`));
+    expect((await getJson<Health>(`${c.instances[0].http}/healthz`)).body.cluster.registered).toBe(true);
+  }, 20_000);
 
   it('keeps every game ticking through a Redis restart, and the instances register again', async () => {
     const { p } = await player(wsOf(c.instances[0].id), 'REDIS', 'Rita');

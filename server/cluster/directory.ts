@@ -50,10 +50,22 @@ export interface DirectoryDeps {
   pick: (n: number) => number;
   failed: (op: string, err: unknown) => void;
   claimed: () => void;
+  /** Our record is in Redis: only then may we claim (a claim is valid while its owner's record lives). */
+  registered: () => boolean;
 }
 
 const HERE: Route = { kind: 'here' };
 const DOWN = 'the cluster directory (Redis) is unreachable; try again in a moment';
+const UNREGISTERED = 'this instance is not registered in the cluster yet; try again in a moment';
+
+/** A Redis call whose failure the caller answers with 503 (Unavailable), not 500. */
+async function ask<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw err instanceof Unavailable ? err : new Unavailable(`the cluster directory (Redis) did not answer: ${(err as Error).message}`);
+  }
+}
 /** A listing younger than this is reused. */
 const LIST_MAX_AGE_MS = 1000;
 
@@ -108,6 +120,7 @@ export class Directory {
   route(code: string): Route | Promise<Route> {
     if (this.d.manager.get(code) || !this.d.redis) return HERE;
     if (!this.d.redis.ready) return { kind: 'unavailable', reason: DOWN };
+    if (!this.d.registered()) return { kind: 'unavailable', reason: UNREGISTERED };
     return this.resolve(code).catch((err) => {
       this.d.failed('route', err);
       return { kind: 'unavailable' as const, reason: DOWN };
@@ -141,9 +154,9 @@ export class Directory {
     const self = this.d.self();
     if (this.d.manager.get(code) || !this.d.redis) return this.d.manager.get(code) ? ownerOf(self, code) : null;
     if (!this.d.redis.ready) throw new Unavailable(DOWN);
-    const r = await this.d.redis.cmd.twResolve(KEYS.rooms, code, '', KEYS.inst, KEYS.claims);
+    const r = await ask(this.d.redis.cmd.twResolve(KEYS.rooms, code, '', KEYS.inst, KEYS.claims));
     if (!r) return null;
-    const rec = (await this.records()).find((x) => x.id === r[0]) ?? (await this.records(0)).find((x) => x.id === r[0]);
+    const rec = (await ask(this.records())).find((x) => x.id === r[0]) ?? (await ask(this.records(0))).find((x) => x.id === r[0]);
     return rec ? ownerOf(rec, code, this.d.cfg.maxPlayersPerRoom) : null;
   }
 
@@ -152,11 +165,12 @@ export class Directory {
     const self = this.d.self();
     if (!this.d.redis) return ownerOf(self, this.d.manager.newCode(this.d.pick), this.d.cfg.maxPlayersPerRoom);
     if (!this.d.redis.ready) throw new Unavailable(DOWN);
+    if (!this.d.registered()) throw new Unavailable(UNREGISTERED);
     for (let i = 0; i < 8; i++) {
       const code = this.d.manager.newCode(this.d.pick);
-      const owner = await this.claim(code);
+      const owner = await ask(this.claim(code));
       if (!owner.claimed) continue; // taken elsewhere (one in millions): draw again
-      const rec = (await this.records()).find((r) => r.id === owner.instance) ?? self;
+      const rec = (await ask(this.records())).find((r) => r.id === owner.instance) ?? self;
       return ownerOf(rec, code, this.d.cfg.maxPlayersPerRoom);
     }
     throw new Error('no free room code found in 8 draws');

@@ -68,6 +68,8 @@ export class ClusterNode {
     kicks: 0, busRejected: 0, pruned: 0,
   };
   private beating = false;
+  /** Another process was found writing our record at the last heartbeat (said once per episode). */
+  private sharing = false;
   private beats = 0;
   /** Codes we hold a claim on without a room here, as of the last sweep (released if still so at the next). */
   private stray = new Set<string>();
@@ -82,6 +84,7 @@ export class ClusterNode {
       redis: this.redis, self: () => this.record(), manager: d.manager, cfg: d.cfg, wallMs: d.wallMs, pick: d.pick,
       failed: (op, err) => this.failed(op, err),
       claimed: () => { this.counters.claims++; },
+      registered: () => this.registered,
     });
   }
 
@@ -185,10 +188,12 @@ export class ClusterNode {
           this.d.log('warn', 'registry: our record was gone (Redis restarted, or this process stalled past the TTL); re-registering');
           return this.register();
         }
-        if (parseRecord(old)?.boot !== this.d.boot) {
+        const theirs = parseRecord(old)?.boot !== this.d.boot;
+        if (theirs && !this.sharing) {
           this.counters.idConflicts++;
           this.d.log('error', `registry: another process wrote the record of ${this.id}: two instances share one INSTANCE_ID`);
         }
+        this.sharing = theirs;
         return true;
       })
       : this.register();
