@@ -82,13 +82,13 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
 
     const other = c.instances.find((i) => i.id !== owner)?.id as string;
     const { p } = await player(wsOf(other), code, 'Ada');
-    await p.until(() => p.live, 8000, 'a welcome after the redirect');
+    await p.until(() => p.live, 'a welcome after the redirect', 8000);
     expect(p.redirects).toEqual([owner]);
     expect(p.instance).toBe(owner);
     expect(p.states.some((s) => s.state === 'reconnecting' || s.state === 'closed')).toBe(false); // no error on the way
     // Through the front: whichever instance nginx picks, the player ends up on the owner.
     const { p: q } = await player(`ws://127.0.0.1:${c.port}/ws`, code, 'Bob');
-    await q.until(() => q.live, 8000, 'Bob welcomed');
+    await q.until(() => q.live, 'Bob welcomed', 8000);
     expect(q.instance).toBe(owner);
     const opened = await eventually('the owner to list the room as open', async () => {
       const r = await getJson<Owner>(`${direct(other).http}/api/rooms/${code}`);
@@ -103,7 +103,7 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     const codes = Array.from({ length: 20 }, (_, i) => `RC${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))}Z`);
     const joins = await Promise.all(codes.flatMap((code) => c.instances.map(async (i) => {
       const { p } = await player(wsOf(i.id), code, `r${i.id}`);
-      await p.until(() => p.live, 10_000, `a welcome in ${code} via ${i.id}`);
+      await p.until(() => p.live, `a welcome in ${code} via ${i.id}`, 10_000);
       return { code, via: i.id, owner: p.instance };
     })));
     for (const code of codes) {
@@ -131,7 +131,7 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     const [x, y] = [c.instances[0].id, c.instances[1].id];
     const { p } = await player(wsOf(x), 'LISTA', 'La');
     const { p: q } = await player(wsOf(y), 'LISTB', 'Lb');
-    await Promise.all([p.until(() => p.live, 8000, 'La'), q.until(() => q.live, 8000, 'Lb')]);
+    await Promise.all([p.until(() => p.live, 'La', 8000), q.until(() => q.live, 'Lb', 8000)]);
     const lists = await eventually('the same rooms on every instance', async () => {
       const all = await Promise.all(c.instances.map(async (i) => (await getJson<Lobby>(`${i.http}/api/rooms`)).body));
       const keys = all.map((l) => JSON.stringify(l.rooms.map((r) => [r.code, r.instance, r.players])));
@@ -153,7 +153,7 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     const { p: onA } = await player(front, roomA.code, 'Anna');
     const { p: onB, tok: bTok } = await player(front, roomB.code, 'Bert');
     const { p: mate } = await player(front, roomB.code, 'Mate');
-    await Promise.all([onA, onB, mate].map((p) => p.until(() => p.live, 8000, 'welcome')));
+    await Promise.all([onA, onB, mate].map((p) => p.until(() => p.live, 'welcome', 8000)));
     expect(onA.instance).toBe(roomA.instance);
     expect(onB.instance).toBe(roomB.instance);
     const third = c.instances.find((i) => i.id !== roomA.instance && i.id !== roomB.instance)?.id as string;
@@ -163,16 +163,16 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     expect(sent.status).toBe(200);
     expect(sent.body.instances).toBe(3);
     for (const p of [onA, onB, mate]) {
-      await p.until(() => p.events.some((e) => e[0] === EV_ANNOUNCE && e[1] === 'Server restarts at 18:00'), 5000, 'the announcement');
+      await p.until(() => p.events.some((e) => e[0] === EV_ANNOUNCE && e[1] === 'Server restarts at 18:00'), 'the announcement', 5000);
     }
 
     // The kick is asked of an instance that does not hold Bert.
     const kicked = await admin(direct(roomA.instance).http, '/api/admin/kick', { player: sidOf(bTok), reason: 'spamming' });
     expect(kicked.status).toBe(200);
     expect(kicked.body.kicked).toEqual([{ instance: onB.instance, room: roomB.code, id: onB.net.playerId, name: 'Bert' }]);
-    await onB.until(() => onB.socket.state === 'closed', 5000, 'Bert closed');
+    await onB.until(() => onB.socket.state === 'closed', 'Bert closed', 5000);
     expect(onB.states.at(-1)?.code).toBe(CLOSE_KICKED);
-    await mate.until(() => mate.events.some((e) => e[0] === EV_LEAVE && e[1] === onB.net.playerId), 5000, 'Bert gone for his mate');
+    await mate.until(() => mate.events.some((e) => e[0] === EV_LEAVE && e[1] === onB.net.playerId), 'Bert gone for his mate', 5000);
     const again = await admin(c.url, '/api/admin/kick', { player: sidOf(bTok) });
     expect(again.status).toBe(404);
     for (const p of [onA, mate]) p.close();
@@ -181,10 +181,10 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
   it('takes a player\'s address from X-Forwarded-For only when a trusted proxy (nginx) sent it', async () => {
     const forged = { headers: { 'x-forwarded-for': '203.0.113.66' } };
     const { p, tok: viaNginx } = await player(`ws://127.0.0.1:${c.port}/ws`, 'PEERS', 'Nia', { ...forged, localAddress: '127.0.0.5' });
-    await p.until(() => p.live, 8000, 'Nia');
+    await p.until(() => p.live, 'Nia', 8000);
     const owner = direct(p.instance);
     const { p: q, tok: straight } = await player(wsOf(owner.id), 'PEERS', 'Dex', { ...forged, localAddress: '127.0.0.6' });
-    await q.until(() => q.live, 8000, 'Dex');
+    await q.until(() => q.live, 'Dex', 8000);
     const res = await fetch(`${owner.http}/api/admin/players`, { headers: { authorization: `Bearer ${c.adminToken}` } });
     const { players } = (await res.json()) as { players: { sid: string; ip: string }[] };
     // nginx appended the address it saw (127.0.0.5) after the forged one; a direct peer's header is ignored.
@@ -206,7 +206,7 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
   it('keeps every game ticking through a Redis restart, and the instances register again', async () => {
     const { p } = await player(wsOf(c.instances[0].id), 'REDIS', 'Rita');
     const { p: q } = await player(wsOf(c.instances[1].id), 'REDIS', 'Rolf');
-    await Promise.all([p.until(() => p.live, 8000, 'Rita'), q.until(() => q.live, 8000, 'Rolf')]);
+    await Promise.all([p.until(() => p.live, 'Rita', 8000), q.until(() => q.live, 'Rolf', 8000)]);
     const a = p.instance;
     expect(q.instance).toBe(a);
     const other = c.instances.find((i) => i.id !== a) as RunningCluster['instances'][number];
@@ -246,7 +246,7 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
   it('when an instance is SIGKILLed, its rooms leave the directory within the TTL and its players reopen the room elsewhere', async () => {
     const { p } = await player(`ws://127.0.0.1:${c.port}/ws`, 'KILLD', 'Kim');
     const { p: q } = await player(`ws://127.0.0.1:${c.port}/ws`, 'KILLD', 'Kai');
-    await Promise.all([p.until(() => p.live, 8000, 'Kim'), q.until(() => q.live, 8000, 'Kai')]);
+    await Promise.all([p.until(() => p.live, 'Kim', 8000), q.until(() => q.live, 'Kai', 8000)]);
     const victim = direct(p.instance);
     expect(q.instance).toBe(victim.id);
     victim.proc.child.kill('SIGKILL');
@@ -261,13 +261,13 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
       !(await getJson<{ instances: { id: string }[] }>(`${survivor.http}/api/instances`)).body.instances.some((i) => i.id === victim.id), 2000);
     // Both players come back by themselves into a fresh room of the same code on a live instance.
     for (const x of [p, q]) {
-      await x.until(() => x.welcomes.length >= 2 && x.live, 15_000, 'a welcome after the kill');
+      await x.until(() => x.welcomes.length >= 2 && x.live, 'a welcome after the kill', 15_000);
       const w = x.welcomes.at(-1) as { instance: string; resumed: boolean };
       expect(w.resumed).toBe(false); // the seat died with its instance: a restarted room
       expect(w.instance).not.toBe(victim.id);
     }
     expect(p.instance).toBe(q.instance);
     expect(p.net.room).toBe('KILLD');
-    await p.until(() => p.net.roster.size === 2, 5000, 'both in the reopened room');
+    await p.until(() => p.net.roster.size === 2, 'both in the reopened room', 5000);
   }, 40_000);
 });

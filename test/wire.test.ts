@@ -14,31 +14,7 @@ import { CLOSE_NO_HELLO } from '../netcode/protocol.ts';
 import { loadConfig } from '../server/config.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
 import { getToken } from './helpers/net.ts';
-
-/** Resolves `until(pred)` once `pred` holds, re-checked on every `wake()`; rejects after `ms`. */
-class Waits {
-  private waiters: (() => void)[] = [];
-
-  wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  until<T>(pred: () => T | undefined | false | null, what: string, ms = 5000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-      const check = () => {
-        const v = pred();
-        if (v) {
-          clearTimeout(timer);
-          resolve(v);
-        } else this.waiters.push(check);
-      };
-      check();
-    });
-  }
-}
+import { Waits } from './helpers/waits.ts';
 
 /** A Wire whose callbacks are recorded. */
 class Recorder extends Waits {

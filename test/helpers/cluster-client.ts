@@ -11,6 +11,7 @@ import { ARENA_SCHEMA } from '../../game/sim/netschema.ts';
 import { type ClientEvent, NetClient } from '../../netcode/client.ts';
 import type { WireEvent } from '../../netcode/protocol.ts';
 import { ReconnectingSocket, type SocketState, type WebSocketLike } from '../../netcode/socket.ts';
+import { Waits } from './waits.ts';
 
 export interface Welcome {
   instance: string;
@@ -19,7 +20,7 @@ export interface Welcome {
   at: number;
 }
 
-export class ClusterClient {
+export class ClusterClient extends Waits {
   readonly net = new NetClient(ARENA_SCHEMA);
   readonly socket: ReconnectingSocket;
   readonly welcomes: Welcome[] = [];
@@ -30,11 +31,11 @@ export class ClusterClient {
   target: string | null = null;
   private last: SocketState = 'idle';
   private timer: NodeJS.Timeout;
-  private waiters: (() => void)[] = [];
 
   /** `endpoint`: the ws:// URL to join through (nginx's /ws, or one instance directly). */
   /** `socket`: extra `ws` options (a local address to connect from, headers). */
   constructor(readonly endpoint: string, readonly room: string, readonly token: string, readonly origin: string, socket: WebSocket.ClientOptions = {}) {
+    super();
     this.socket = new ReconnectingSocket({
       url: () => `${this.target ?? this.endpoint}?room=${room}&token=${encodeURIComponent(token)}`,
       create: (url) => new WebSocket(url, { origin, ...socket }) as unknown as WebSocketLike,
@@ -83,27 +84,6 @@ export class ClusterClient {
 
   get live(): boolean {
     return this.socket.state === 'open' && this.welcomes.length > 0 && this.net.playerId > 0;
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  /** Resolves when `pred` holds, re-checked on every message and state change; rejects after `ms`. */
-  until<T>(pred: () => T | undefined | false | null, ms: number, what: string): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      const check = () => {
-        const v = pred();
-        if (v) {
-          clearTimeout(timer);
-          resolve(v);
-        } else this.waiters.push(check);
-      };
-      check();
-    });
   }
 
   close(): void {
