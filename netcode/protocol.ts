@@ -72,6 +72,7 @@ export const EV_ANNOUNCE = 12; // [12, text]    an operator's announcement, to e
 /** WebSocket close codes (4000–4999 are the application's). */
 export const CLOSE_NORMAL = 1000;
 export const CLOSE_GOING_AWAY = 1001; // server shutting down
+export const CLOSE_TRY_AGAIN = 1013; // RFC 6455 "try again later": no room here now (Redis down, too many rooms); not final
 export const CLOSE_REPLACED = 4000; // the same session connected again elsewhere
 export const CLOSE_BAD_VERSION = 4002; // PROTOCOL_VERSION mismatch
 export const CLOSE_BAD_MESSAGE = 4003; // malformed or invalid message

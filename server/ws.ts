@@ -3,14 +3,19 @@
  * Origin and the signed token before any socket exists (403 / 401 with a reason
  * in the body), and refuses a full room (409). Open sockets become room Links.
  *
- * In a cluster, a join for a room this instance does not hold asks the directory
- * first (the upgrade then completes asynchronously): when another instance owns the
- * room, the socket opens only to be told where to go (REDIRECT, then CLOSE_REDIRECT);
- * when nobody does, the code is claimed for the least-loaded instance, maybe this one.
+ * In a cluster, a join for a room this instance does not hold asks the directory:
+ * when another instance owns the room, the socket opens only to be told where to go
+ * (REDIRECT, then CLOSE_REDIRECT); when nobody does, the code is claimed for the
+ * least-loaded instance, maybe this one. When that needs Redis, the socket is accepted
+ * at once and routed once the answer comes (its first messages wait in a short queue):
+ * uWS v20.30 closes some upgrades completed asynchronously a moment after `open`
+ * (uNetworking/uWebSockets#1928, fixed upstream by #1929, not in this build), about one
+ * join in forty under load. Such a socket is told "try again later" (1013) when Redis
+ * cannot answer, instead of the 503 an upgrade with a known route gets.
  */
 import uWS from 'uWebSockets.js';
 import { encodeServer } from '../netcode/codec.ts';
-import { CLOSE_BAD_MESSAGE, CLOSE_REDIRECT, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
+import { CLOSE_BAD_MESSAGE, CLOSE_RATE_LIMIT, CLOSE_REDIRECT, CLOSE_TRY_AGAIN, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
 import type { ClusterNode, Route } from './cluster/node.ts';
 import type { InstanceRecord } from './cluster/records.ts';
 import type { Config } from './config.ts';
@@ -41,7 +46,16 @@ interface SocketData {
   redirect: InstanceRecord | null;
   /** The client's address (X-Forwarded-For only from a trusted proxy). */
   peer: string;
+  /** The directory's answer is still coming: the socket is open but in no room yet. */
+  pending: Promise<Route> | null;
+  /** What the client sent while `pending` (copies: uWS frees the originals). */
+  early: Uint8Array[] | null;
+  /** The close handler ran: a late route must not touch the socket. */
+  gone: boolean;
 }
+
+/** Messages a socket may send before its route is known (a HELLO, maybe a PING or two). */
+const MAX_EARLY_MESSAGES = 16;
 
 export interface WsDeps {
   cfg: Config;
@@ -83,6 +97,13 @@ class UwsLink implements Link {
   }
 }
 
+/** A message that came before the socket's route: kept for the room, within bounds. */
+function early(ws: uWS.WebSocket<SocketData>, queue: Uint8Array[], message: ArrayBuffer, isBinary: boolean): void {
+  if (!isBinary) return ws.end(CLOSE_BAD_MESSAGE, 'binary messages only');
+  if (queue.length >= MAX_EARLY_MESSAGES) return ws.end(CLOSE_RATE_LIMIT, `more than ${MAX_EARLY_MESSAGES} messages before joining the room`);
+  queue.push(new Uint8Array(message.slice(0)));
+}
+
 function reject(res: uWS.HttpResponse, status: string, reason: string): void {
   res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8').end(reason));
 }
@@ -99,8 +120,12 @@ interface Door {
 }
 
 /** Completes an upgrade once the room's route is known: here (if it admits us), elsewhere (REDIRECT), or 503. */
+function socketData(door: Door, pending: Promise<Route> | null): SocketData {
+  return { session: door.session, code: door.code, room: null, member: null, row: -1, link: null, redirect: null, peer: door.peer, pending, early: pending ? [] : null, gone: false };
+}
+
 function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void {
-  const data: SocketData = { session: door.session, code: door.code, room: null, member: null, row: -1, link: null, redirect: null, peer: door.peer };
+  const data = socketData(door, null);
   if (route.kind === 'unavailable') {
     d.onReject(503);
     reject(res, '503 Service Unavailable', route.reason);
@@ -122,7 +147,50 @@ function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void
       return;
     }
   }
-  res.cork(() => res.upgrade<SocketData>(data, door.key, door.protocol, door.extensions, door.context));
+  res.upgrade<SocketData>(data, door.key, door.protocol, door.extensions, door.context);
+}
+
+/** The open socket learned its route: redirect it, refuse it (1013), or join the room and replay what it sent. */
+function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Route): void {
+  const data = ws.getUserData();
+  const early = data.early ?? [];
+  data.pending = null;
+  data.early = null;
+  if (route.kind === 'unavailable') {
+    d.onReject(503);
+    ws.end(CLOSE_TRY_AGAIN, route.reason);
+    return;
+  }
+  if (route.kind === 'elsewhere') return redirect(ws, d, data, route.owner);
+  if (!join(ws, d, data)) return;
+  const now = d.now();
+  for (const bytes of early) {
+    if (data.member === null || data.room === null) break; // closed by one of them
+    data.room.receive(data.member, bytes, now, data.row);
+  }
+}
+
+function redirect(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData, o: InstanceRecord): void {
+  d.cluster.counters.redirects++;
+  ws.send(encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason: `room ${data.code} lives on instance ${o.id}` }), true);
+  ws.end(CLOSE_REDIRECT, `room ${data.code} lives on instance ${o.id}`);
+}
+
+/** Seats the socket in its room (created if new here). False when it was refused and is closing. */
+function join(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData): boolean {
+  const now = d.now();
+  const room = d.manager.getOrCreate(data.code, now);
+  if (!room) {
+    d.cluster.released(data.code);
+    ws.end(CLOSE_TRY_AGAIN, 'too many rooms; try again later');
+    return false;
+  }
+  const link = new UwsLink(ws, roomTopic(data.code), data.peer);
+  data.room = room;
+  data.link = link;
+  data.member = room.connect(data.session.sid, data.session.name, link, now);
+  if (data.member !== null) data.row = data.member.row;
+  return data.member !== null;
 }
 
 export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
@@ -160,38 +228,27 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       const door: Door = { session: check.session, code, peer, key, protocol, extensions, context };
       const route = d.cluster.directory.route(code);
       if (!(route instanceof Promise)) return admit(res, d, door, route);
-      // Asking Redis: the request may be gone by the answer (the client gave up).
-      let aborted = false;
-      res.onAborted(() => { aborted = true; });
-      route.then((r) => { if (!aborted) admit(res, d, door, r); });
+      // Asking Redis: accept now (synchronously, see the header), route at `open`.
+      res.upgrade<SocketData>(socketData(door, route), key, protocol, extensions, context);
     },
 
     open: (ws) => {
       const data = ws.getUserData();
-      if (data.redirect) {
-        const o = data.redirect;
-        d.cluster.counters.redirects++;
-        ws.send(encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason: `room ${data.code} lives on instance ${o.id}` }), true);
-        ws.end(CLOSE_REDIRECT, `room ${data.code} lives on instance ${o.id}`);
+      if (data.pending !== null) {
+        // Outside any uWS callback by then: cork the socket for what settle() writes.
+        data.pending.then((r) => { if (!data.gone) ws.cork(() => settle(ws, d, r)); });
         return;
       }
-      const now = d.now();
-      const room = d.manager.getOrCreate(data.code, now);
-      if (!room) {
-        d.cluster.released(data.code);
-        ws.end(1013, 'too many rooms; try again later');
-        return;
-      }
-      const link = new UwsLink(ws, roomTopic(data.code), data.peer);
-      data.room = room;
-      data.link = link;
-      data.member = room.connect(data.session.sid, data.session.name, link, now);
-      if (data.member !== null) data.row = data.member.row;
+      if (data.redirect) return redirect(ws, d, data, data.redirect);
+      join(ws, d, data);
     },
 
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
-      if (data.member === null || data.room === null) return; // compared, not tested for truth: no load of the object
+      if (data.member === null || data.room === null) { // compared, not tested for truth: no load of the object
+        if (data.early !== null) early(ws, data.early, message, isBinary);
+        return;
+      }
       if (!isBinary) return data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
       // Decoded synchronously: the ArrayBuffer is freed when this callback returns.
       data.room.receive(data.member, new Uint8Array(message), d.now(), data.row);
@@ -199,7 +256,8 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
 
     close: (ws) => {
       const data = ws.getUserData();
-      if (data.link === null) return; // refused at open: never joined a room
+      data.gone = true;
+      if (data.link === null) return; // refused at open, or still waiting for its route: never joined a room
       data.link.closed = true;
       if (data.member && data.room) data.room.disconnect(data.member, data.link, d.now());
       data.member = null; // its row may be released from now on

@@ -203,6 +203,44 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     expect((await getJson<Health>(`${c.instances[0].http}/healthz`)).body.cluster.registered).toBe(true);
   }, 20_000);
 
+  /** Redis frozen (SIGSTOP) for `ms`: connected, answering nothing, as under a long fork or a stalled host. */
+  const freezeRedis = async (ms: number, during: (frozen: () => boolean) => Promise<void>) => {
+    const pid = c.redis.proc.child.pid as number;
+    let frozen = true;
+    process.kill(pid, 'SIGSTOP');
+    const thawed = new Promise((r) => setTimeout(r, ms)).then(() => { frozen = false; process.kill(pid, 'SIGCONT'); });
+    try {
+      await during(() => frozen);
+    } finally {
+      await thawed;
+    }
+  };
+
+  it('a join whose route waits on a slow Redis opens at once, keeps its HELLO, and is welcomed when Redis answers', async () => {
+    const { p } = await player(wsOf(c.instances[0].id), 'SLOWR', 'Sam');
+    await freezeRedis(400, async (frozen) => {
+      await p.until(() => p.socket.state === 'open', 'the socket open while Redis is frozen', 3000);
+      expect(frozen()).toBe(true); // accepted before the route was known
+      expect(p.welcomes.length).toBe(0); // its HELLO waits with the socket for the route
+    });
+    await p.until(() => p.live, 'Sam welcomed once Redis answered', 5000);
+    expect(p.welcomes.length).toBe(1);
+    expect(p.states.map((s) => s.state)).not.toContain('reconnecting'); // the first socket was never dropped
+  }, 15_000);
+
+  it('a join whose route Redis cannot answer in time is told to try again later (1013), and gets in after', async () => {
+    const { p } = await player(wsOf(c.instances[1].id), 'STUCK', 'Stu');
+    await freezeRedis(1500, async () => {
+      await p.until(() => p.states.some((s) => s.state === 'reconnecting'), 'the socket refused while Redis is frozen', 5000);
+    });
+    const refused = p.states.find((s) => s.state === 'reconnecting');
+    expect(refused).toMatchObject({ code: 1013, reason: expect.stringMatching(/redis/i) });
+    await p.until(() => p.live, 'Stu welcomed after Redis came back', 10_000);
+    for (const i of c.instances) {
+      await eventually(`${i.id} registered after the freeze`, async () => (await getJson<Health>(`${i.http}/healthz`)).body.cluster.registered);
+    }
+  }, 25_000);
+
   it('keeps every game ticking through a Redis restart, and the instances register again', async () => {
     const { p } = await player(wsOf(c.instances[0].id), 'REDIS', 'Rita');
     const { p: q } = await player(wsOf(c.instances[1].id), 'REDIS', 'Rolf');
