@@ -1,5 +1,5 @@
 /**
- * The chat panel: a log of messages and notices, and a text box. Names and text
+ * The chat panel: a log of messages, notices and announcements, and a text box. Names and text
  * are untrusted and only ever set as textContent. Enter (in the game) focuses
  * the box; Enter sends and returns to the game; Escape just returns.
  */
@@ -59,6 +59,13 @@ export class ChatPanel {
   /** A system line (joins, leaves, the server's notices). */
   notice(text: string): void {
     this.push(el('li', 'notice', text));
+  }
+
+  /** An operator's announcement: set apart from players' chat, so nobody can pass for one. */
+  announce(text: string): void {
+    const li = el('li', 'announce');
+    li.append(el('span', 'who', 'Announcement:'), document.createTextNode(text));
+    this.push(li);
   }
 
   clear(): void {

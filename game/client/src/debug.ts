@@ -33,6 +33,14 @@ export function exposeDebug(match: Match, clock: () => number, stateLog: string[
     stateLog,
     get playerId() { return match.me; },
     get room() { return match.session.net.room; },
+    /** The instance that welcomed us last ('' standalone or before the first WELCOME). */
+    get instance() { return match.session.net.instance; },
+    /** The endpoint the next attempt goes to (null: the page's /ws). */
+    get target() { return match.session.target.url; },
+    get redirects() { return match.session.target.redirects; },
+    /** WELCOMEs into a room that had started over (e.g. reopened on another instance). */
+    get restarts() { return match.restarts; },
+    get announcements() { return match.announcements; },
     get name() { return name(); },
     get tick() { return match.session.net.serverTick; },
     get ping() { return round(fig().ping); },

@@ -21,7 +21,10 @@ import { TouchControls } from './touch.ts';
 export interface GameOptions {
   code: string;
   name: string;
-  url: () => string;
+  /** The socket URL of the next attempt, at `target` (an instance's endpoint) or, when null, the page's /ws. */
+  url: (target: string | null) => string;
+  /** Where the first attempt goes (the owner of a room just created), or null. */
+  target?: string | null;
   shareLink: string;
   sim: NetSimOptions | null;
   clock: () => number;
@@ -62,7 +65,7 @@ export class Game {
     let chat: ChatPanel | null = null;
     hud.setRoom(opts.code, opts.shareLink);
     this.match = new Match({
-      code: opts.code, url: opts.url, sim: opts.sim, clock: opts.clock, random: opts.random,
+      code: opts.code, url: opts.url, target: opts.target, sim: opts.sim, clock: opts.clock, random: opts.random,
       onSocket: (ws) => { this.ws = ws; },
       onConnection: (conn) => {
         if (this.stateLog[this.stateLog.length - 1] !== conn.state) this.stateLog.push(conn.state);
@@ -77,6 +80,7 @@ export class Game {
       sink: {
         chat: (from, name, text) => chat?.say(name, text, from === this.match.me ? '#ffd33d' : cssColor(playerColor(from))),
         notice: (text) => chat?.notice(text),
+        announce: (text) => chat?.announce(text),
         kill: (killer, victim, now) => hud.killed(killer, victim, now),
         feed: (text, now) => hud.note(text, now),
         roundStarted: (round, now) => hud.roundStarted(round, now),

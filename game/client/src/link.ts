@@ -7,8 +7,13 @@
  * — and measured — in the frame update, while ping samples keep their true
  * receive time. Each connection gets fresh simulators: bytes of a dead socket
  * must never reach the next one (the server wants HELLO first).
+ *
+ * The simulator delays messages but not the close that follows them, so a
+ * redirect's close can come before its REDIRECT is due. The next attempt then
+ * waits for the REDIRECT, as TCP order would have it: it names the target.
  */
 import { NetSim, type NetSimOptions } from '../../../netcode/netsim.ts';
+import { CLOSE_REDIRECT } from '../../../netcode/protocol.ts';
 import { ReconnectingSocket, type SocketState, type StateInfo, type WebSocketLike } from '../../../netcode/socket.ts';
 
 export interface Inbound {
@@ -37,6 +42,8 @@ export class Link {
   private simIn: NetSim<Inbound> | null = null;
   private simOut: NetSim<Uint8Array> | null = null;
   private connections = 0;
+  /** The socket closed for a redirect and has not started the next attempt yet. */
+  private redirecting = false;
 
   constructor(private readonly opts: LinkOptions) {
     this.socket = new ReconnectingSocket({
@@ -68,7 +75,10 @@ export class Link {
       if (this.simIn) this.simIn.send(msg, msg.at, bytes.byteLength);
       else this.inbox.push(msg);
     };
-    this.socket.onState = (state: SocketState, info: StateInfo) => opts.onState(state, info ?? {});
+    this.socket.onState = (state: SocketState, info: StateInfo) => {
+      this.redirecting = state === 'connecting' && info?.code === CLOSE_REDIRECT;
+      opts.onState(state, info ?? {});
+    };
   }
 
   get simulated(): boolean {
@@ -95,6 +105,7 @@ export class Link {
   /** Sends what the outbound simulator lets through and runs the socket's timers. */
   update(now: number): void {
     if (this.simOut) for (const b of this.simOut.poll(now)) this.socket.send(b);
+    if (this.redirecting && this.simIn && this.simIn.inFlight > 0) return; // the REDIRECT is still on its way
     this.socket.update(now);
   }
 

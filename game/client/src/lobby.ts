@@ -4,14 +4,17 @@
  * the socket opens — the name (the server may refuse it), a full room, a room
  * that has gone — so the player gets a sentence instead of a failed connection.
  */
-import { type ApiError, createRoom, createSession, listRooms, type RoomInfo } from './api.ts';
+import { type ApiError, createRoom, createSession, fetchLobby, findRoom, type LobbyInfo, listRooms, type RoomInfo } from './api.ts';
 import { byId, el, show } from './dom.ts';
 import { loadName, loadSession, saveName, saveSession, type StoredSession } from './identity.ts';
 import type { Route } from './route.ts';
 
 export interface LobbyOptions {
-  /** The player chose a room and holds a session: start the match. */
-  onJoin: (code: string, session: StoredSession) => void;
+  /**
+   * The player chose a room and holds a session: start the match. `target` is the
+   * WebSocket endpoint of the instance that holds the room, when known (a room just created).
+   */
+  onJoin: (code: string, session: StoredSession, target: string | null) => void;
   /** The room the lobby is about (route change), so the URL can follow. */
   onRoute: (code: string | null) => void;
 }
@@ -25,6 +28,7 @@ export class Lobby {
   private readonly createButton = byId<HTMLButtonElement>('create-button');
   private readonly message = byId('lobby-message');
   private readonly list = byId('room-list');
+  private readonly online = byId('online-count');
   private code: string | null = null;
   /** The player was told the room is gone and pressed Join again: open it anew. */
   private reopen = false;
@@ -67,13 +71,17 @@ export class Lobby {
   /** Reloads the room list (the bootstrap calls this every few seconds while visible). */
   async refresh(): Promise<void> {
     if (!this.visible) return;
-    let rooms: RoomInfo[];
+    let lobby: LobbyInfo;
     try {
-      rooms = await listRooms();
+      lobby = await fetchLobby();
     } catch {
+      show(this.online, false);
       this.list.replaceChildren(el('li', 'empty', 'Server unreachable.'));
       return;
     }
+    show(this.online, true);
+    this.online.textContent = onlineText(lobby.online, lobby.instances, lobby.clustered);
+    const rooms = lobby.rooms;
     if (rooms.length === 0) {
       this.list.replaceChildren(el('li', 'empty', 'No rooms yet: create one.'));
       return;
@@ -83,6 +91,7 @@ export class Lobby {
 
   private roomRow(r: RoomInfo): HTMLLIElement {
     const li = el('li');
+    if (r.instance) li.dataset.instance = r.instance;
     const full = r.players >= r.max;
     li.append(el('span', 'code', r.code), el('span', full ? 'count full' : 'count', `${r.players}/${r.max} players${full ? ' · full' : ''}`));
     const b = el('button', 'secondary', 'Join');
@@ -125,10 +134,10 @@ export class Lobby {
     }
   }
 
-  private enter(code: string, session: StoredSession): void {
+  private enter(code: string, session: StoredSession, target: string | null = null): void {
     const s = { ...session, room: code };
     saveSession(s);
-    this.opts.onJoin(code, s);
+    this.opts.onJoin(code, s, target);
   }
 
   private async create(): Promise<void> {
@@ -137,9 +146,9 @@ export class Lobby {
     try {
       const session = await this.session();
       if (!session) return;
-      const code = await createRoom();
-      this.opts.onRoute(code);
-      this.enter(code, session);
+      const room = await createRoom();
+      this.opts.onRoute(room.code);
+      this.enter(room.code, session, room.ws); // straight to the instance that holds it: no redirect
     } catch (err) {
       this.say((err as Error).message);
     } finally {
@@ -155,7 +164,9 @@ export class Lobby {
       if (!session) return;
       const rooms = await listRooms().catch(() => null);
       const room = rooms?.find((r) => r.code === code);
-      if (rooms && !room && !this.reopen) {
+      // Not listed: a code drawn by POST /api/rooms is held before its first player opens the room.
+      const held = rooms && !room && !this.reopen ? await findRoom(code).catch(() => null) : null;
+      if (rooms && !room && !this.reopen && !held) {
         this.code = code;
         this.reopen = true;
         show(this.joinButton, true);
@@ -167,9 +178,15 @@ export class Lobby {
         this.say(`Room ${code} is full (${room.players}/${room.max} players). Try another room or create one.`);
         return;
       }
-      this.enter(code, session);
+      this.enter(code, session, held?.ws ?? null);
     } finally {
       this.busy = false;
     }
   }
+}
+
+/** The lobby's head count: "12 players online", and across a cluster "… on 3 servers". */
+export function onlineText(online: number, instances: number, clustered: boolean): string {
+  const players = `${online} ${online === 1 ? 'player' : 'players'} online`;
+  return clustered ? `${players} on ${instances} ${instances === 1 ? 'server' : 'servers'}` : players;
 }

@@ -9,9 +9,11 @@ import { Game } from './game.ts';
 import { loadSession, saveSession, type StoredSession } from './identity.ts';
 import { Lobby } from './lobby.ts';
 import { parseRoute, roomHash, shareLink } from './route.ts';
+import { instanceEndpoint, instanceFromQuery } from './target.ts';
 
 const clock = () => performance.now();
 const sim = netSimFromQuery(location.search);
+const pinned = instanceFromQuery(location.search);
 let game: Game | null = null;
 
 const lobby = new Lobby({
@@ -19,17 +21,23 @@ const lobby = new Lobby({
     const hash = code ? roomHash(code) : '';
     if (location.hash !== hash) history.replaceState(null, '', `${location.pathname}${location.search}${hash}`);
   },
-  onJoin: (code, session) => startGame(code, session),
+  onJoin: (code, session, target) => startGame(code, session, target),
 });
 
-function startGame(code: string, session: StoredSession): void {
+/**
+ * `target`: the WebSocket endpoint of the instance that holds the room, when the
+ * server said (a room just created or not yet opened). A `?instance=` pin wins:
+ * whoever asks for one instance means to go through it (it redirects if need be).
+ */
+function startGame(code: string, session: StoredSession, target: string | null = null): void {
   lobby.close();
   game?.destroy();
   let token = session.token;
   game = new Game({
     code,
     name: session.name,
-    url: () => socketUrl(location, code, token),
+    url: (to) => socketUrl(location, code, token, to),
+    target: pinned ? instanceEndpoint(location, pinned) : target,
     shareLink: shareLink(location, code),
     sim,
     clock,

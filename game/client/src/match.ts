@@ -16,7 +16,7 @@ import type { WireEvent } from '../../../netcode/protocol.ts';
 import type { SocketState } from '../../../netcode/socket.ts';
 import type { StateInfo } from './link.ts';
 import type { Diagnosis } from './diagnose.ts';
-import { Events, type EventSink } from './events.ts';
+import { Events, type EventSink, lostSeat, type RoomSeen } from './events.ts';
 import type { Score } from './hud.ts';
 import { RateMeter, SampleRing } from './metrics.ts';
 import type { Figures } from './netgraph.ts';
@@ -42,7 +42,10 @@ export interface FrameOut {
 
 export interface MatchOptions {
   code: string;
-  url: () => string;
+  /** The socket URL of the next attempt, at `target` (an instance's endpoint) or, when null, the default one. */
+  url: (target: string | null) => string;
+  /** Where the first attempt goes (the owner of a room just created), or null. */
+  target?: string | null;
   sim: NetSimOptions | null;
   clock: () => number;
   random: () => number;
@@ -79,14 +82,26 @@ export class Match {
   private unsettled: { snap: SnapshotInfo; at: number } | null = null;
   private readonly scratch: PlayerState = { id: 0, x: 0, y: 0, hp: 0, score: 0, kills: 0, deaths: 0 };
   private ended = false;
+  /** The room as of the last WELCOME and snapshot; null until the first WELCOME. */
+  private seen: RoomSeen | null = null;
+  /** WELCOMEs into a room that had started over (our seat and the scores gone). */
+  restarts = 0;
+  /** Operator announcements received. */
+  announcements = 0;
 
   constructor(private readonly opts: MatchOptions) {
-    this.events = new Events(opts.sink, () => this.session.net);
+    const sink: EventSink = { ...opts.sink, announce: (text) => {
+      this.announcements++;
+      opts.sink.announce(text);
+    } };
+    this.events = new Events(sink, () => this.session.net);
     this.session = new Session({
-      url: opts.url, sim: opts.sim, clock: opts.clock, random: opts.random, onSocket: opts.onSocket,
+      url: opts.url, target: opts.target, sim: opts.sim, clock: opts.clock, random: opts.random, onSocket: opts.onSocket,
       handlers: {
         welcome: (ev, now) => {
           this.failedAttempts = 0;
+          const before = this.seen;
+          this.seen = { instance: ev.instance, tick: ev.serverTick };
           // A fresh seat (first join, or the server restarted and forgot us) starts a new time line:
           // new interpolation statistics and a clock that forgets the old room's pings.
           if (!this.own || !this.view || !ev.resumed || this.view.interp.period !== 1000 / ev.tickRate) {
@@ -97,6 +112,11 @@ export class Match {
           }
           this.own.expectTeleport();
           this.pacer.welcome();
+          if (before && !ev.resumed) {
+            const lost = lostSeat(before, ev.instance, ev.serverTick);
+            if (lost.restarted) this.restarts++;
+            opts.sink.notice(lost.text);
+          }
           this.events.welcome(ev.resumed, now);
           this.opts.onConnection?.(this.connection);
         },
@@ -128,6 +148,7 @@ export class Match {
    * and only the newest position matters to the prediction.
    */
   private onSnapshot(snap: SnapshotInfo, now: number): void {
+    if (this.seen) this.seen.tick = snap.tick;
     if (!this.own || !this.view) return;
     this.onEvents(snap.events, now);
     const clock = this.session.clock;
@@ -276,6 +297,8 @@ export class Match {
       entities: this.lastWorld ? this.lastWorld.players.length + this.lastWorld.npcs.length + this.lastWorld.shots.length : 0,
       desyncs: s.net.stats.desyncs,
       sim: s.link.simulated ? this.opts.sim ? simText(this.opts.sim) : '' : '',
+      instance: s.net.instance,
+      redirects: s.target.redirects,
     };
   }
 

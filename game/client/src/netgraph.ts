@@ -25,6 +25,8 @@ export interface Figures {
   entities: number;
   desyncs: number;
   sim: string; // network simulator settings, '' when off
+  instance: string; // the server instance holding the room, from WELCOME ('' standalone)
+  redirects: number; // REDIRECTs followed in this match
 }
 
 const f1 = (v: number) => v.toFixed(1);
@@ -32,7 +34,9 @@ const f0 = (v: number) => v.toFixed(0);
 
 export function formatFigures(f: Figures): string {
   const buffer = f.bufferMs < 0 ? `${f0(f.bufferMs)} ms STARVED` : `${f0(f.bufferMs)} ms`;
+  const redirects = f.redirects ? `   redirects ${f.redirects}` : '';
   return [
+    `server    ${f.instance || 'standalone'}${redirects}`,
     `ping      ${f0(f.ping)} ms  ± ${f1(f.jitter)}`,
     `snapshots ${f0(f.snapshotRate)}/s  ${f.entities} entities`,
     `in / out  ${f1(f.kbpsIn)} / ${f1(f.kbpsOut)} kbps`,

@@ -3,6 +3,10 @@
  * byte link (socket + optional simulator), the server clock fed by pings, and
  * the traffic meters of the netgraph. It decodes what arrives and reports it
  * to the match through handlers; it knows nothing of rendering or the game.
+ *
+ * A REDIRECT (the room lives on another instance) is handled here and never
+ * reaches the match: it sets the target, and the socket's next attempt — at the
+ * `link.update` of the same `update` call — asks `url(target)` for it.
  */
 import { ARENA_SCHEMA } from '../../sim/netschema.ts';
 import { type ClientEvent, NetClient, type SnapshotInfo } from '../../../netcode/client.ts';
@@ -12,6 +16,7 @@ import type { WireEvent } from '../../../netcode/protocol.ts';
 import type { SocketState } from '../../../netcode/socket.ts';
 import { Link, type StateInfo } from './link.ts';
 import { CounterRate, RateMeter } from './metrics.ts';
+import { Target } from './target.ts';
 
 type Welcome = Extract<ClientEvent, { kind: 'welcome' }>;
 
@@ -26,7 +31,10 @@ export interface SessionHandlers {
 }
 
 export interface SessionOptions {
-  url: () => string;
+  /** The socket URL of the next attempt, at `target` (an instance's endpoint) or, when null, the default one. */
+  url: (target: string | null) => string;
+  /** Where the first attempt goes (the new room's owner), or null. */
+  target?: string | null;
   sim: NetSimOptions | null;
   clock: () => number;
   random: () => number;
@@ -42,6 +50,7 @@ export class Session {
   readonly net = new NetClient(ARENA_SCHEMA);
   readonly clock = new ServerClock();
   readonly link: Link;
+  readonly target: Target;
   /** A WELCOME arrived on the current socket. */
   welcomed = false;
   everWelcomed = false;
@@ -55,8 +64,9 @@ export class Session {
   private bytesSent = 0;
 
   constructor(private readonly opts: SessionOptions) {
+    this.target = new Target(opts.target ?? null);
     this.link = new Link({
-      url: opts.url,
+      url: () => opts.url(this.target.url),
       sim: opts.sim,
       clock: opts.clock,
       random: opts.random,
@@ -67,6 +77,7 @@ export class Session {
         this.send(this.net.hello(), now);
       },
       onState: (state, info) => {
+        this.target.state(this.state, state, this.welcomed, info.code);
         this.state = state;
         this.stateInfo = info;
         if (state !== 'open') this.welcomed = false;
@@ -124,6 +135,10 @@ export class Session {
       case 'error':
         this.lastError = { code: ev.code, reason: ev.reason };
         h.error(ev.code, ev.reason);
+        return;
+      case 'redirect':
+        // Not an error: the close (CLOSE_REDIRECT) that follows reconnects at once, to this target.
+        this.target.redirect(ev.url);
         return;
       case 'bad':
         // Counted in net.stats; a failed snapshot already asked for a full one. Its events still count.
