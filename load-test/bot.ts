@@ -4,6 +4,12 @@
  * and checksums every snapshot through NetClient, pings once a second, and per
  * scenario chats or drops its socket and resumes with the same token.
  *
+ * In a cluster a join may land on an instance that does not hold the room: the bot
+ * follows the REDIRECT at once (redirect.ts) and keeps the owner's endpoint as its
+ * target, so a resume goes straight back there. When the target does not take it
+ * (refused, closed before WELCOME, nginx's 502), the bot forgets it and goes back to
+ * the run's --url endpoint with the usual backoff.
+ *
  * Clock-free: the worker's single timer calls `update(now)`; message handlers read
  * `ctx.now()` (that worker's clock), so all bots of a worker share one time line.
  */
@@ -15,6 +21,7 @@ import { type Endpoint, httpCall } from './endpoint.ts';
 import type { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
 import { type Brain, makeBrain, rng } from './scenario.ts';
+import { isRedirect, joinUrl, MAX_REDIRECTS, redirectTarget } from './redirect.ts';
 import { UnexpectedResponse, Wire } from './wire.ts';
 
 export interface BotContext {
@@ -64,6 +71,9 @@ export class Bot {
   private lastSnapAt = 0;
   private chats = 0;
   private welcomed = false; // a WELCOME arrived at least once
+  /** The room owner's endpoint from the last REDIRECT: where (re)connects go; null = the run's --url. */
+  private target: string | null = null;
+  private redirectsInRow = 0; // since the last WELCOME
 
   constructor(readonly index: number, readonly room: string, seed: number, private readonly ctx: BotContext) {
     this.random = rng(seed * 1_000_003 + index);
@@ -72,6 +82,11 @@ export class Bot {
 
   get isLive(): boolean {
     return this.state === 'live';
+  }
+
+  /** The instance whose WELCOME the bot holds ('' on a standalone server). */
+  get instance(): string {
+    return this.net.instance;
   }
 
   /** Gets a token, then opens the socket. */
@@ -92,7 +107,7 @@ export class Bot {
     this.state = 'connecting';
     this.deadline = this.ctx.now() + WELCOME_TIMEOUT_MS;
     // Each handler checks that its socket is still the bot's: a dropped one may still report.
-    const ws: Wire = new Wire(`${this.ctx.endpoint.ws}?room=${this.room}&token=${encodeURIComponent(this.token)}`, {
+    const ws: Wire = new Wire(joinUrl(this.target ?? this.ctx.endpoint.ws, this.room, this.token), {
       onOpen: () => { if (ws === this.ws) this.send(this.net.hello()); },
       onMessage: (data) => { if (ws === this.ws) this.onArrival(data); },
       onClose: (code, reason) => { if (ws === this.ws) this.onClose(code, reason); },
@@ -114,10 +129,11 @@ export class Bot {
    * Arrival: a PONG (msgpack fixarray of 3, then code 18) is timed at once; anything
    * else is queued with its arrival time and decoded after this read burst, so a
    * PONG never waits behind hundreds of other bots' snapshots on this event loop.
+   * A REDIRECT is handled at once too, before the close that follows it.
    */
   private onArrival(data: Buffer): void {
     const at = this.ctx.now();
-    if (data[0] === 0x93 && data[1] === S_PONG) this.onMessage(data, at);
+    if ((data[0] === 0x93 && data[1] === S_PONG) || isRedirect(data)) this.onMessage(data, at);
     else this.ctx.defer(this, data, at);
   }
 
@@ -141,6 +157,9 @@ export class Bot {
       case 'welcome':
         this.onWelcome(ev.tickRate, ev.resumed, now);
         return;
+      case 'redirect':
+        this.onRedirect(ev.url, ev.instance);
+        return;
       case 'error':
         this.ctx.counters.errors++;
         this.ctx.note(`ERROR ${ev.code}: ${ev.reason}`);
@@ -159,6 +178,7 @@ export class Bot {
     c.live++;
     this.state = 'live';
     this.retries = 0;
+    this.redirectsInRow = 0;
     this.lastTick = 0;
     this.period = 1000 / tickRate;
     this.nextInputAt = now; // the first input goes out on the next timer step
@@ -166,6 +186,35 @@ export class Bot {
     // (Re)started on every WELCOME: a resumed bot does not fire the chats it missed while away.
     if (this.ctx.chatEveryMs > 0) this.nextChatAt = now + this.random() * this.ctx.chatEveryMs;
     if (this.ctx.churnPerS > 0) this.dropAt = now - Math.log(1 - this.random()) * (1000 / this.ctx.churnPerS);
+  }
+
+  /**
+   * The room lives on `instance`: connect there at once with the same room and token. Not a
+   * disconnect and not an error; the server closes this socket (CLOSE_REDIRECT) right after.
+   */
+  private onRedirect(url: string, instance: string): void {
+    const ws = this.ws;
+    if (!ws || (this.state !== 'connecting' && this.state !== 'live')) return;
+    this.ws = null; // its close right after is not a refusal
+    ws.close(1000, 'redirected');
+    if (this.state === 'live') this.ctx.counters.live--; // the protocol sends it instead of WELCOME, but a server may move a room
+    this.state = 'connecting';
+    let next: string;
+    try {
+      next = redirectTarget(url);
+    } catch (err) {
+      this.refused(`REDIRECT to ${instance} not followed: ${(err as Error).message}`);
+      return;
+    }
+    if (++this.redirectsInRow > MAX_REDIRECTS) {
+      this.redirectsInRow = 0;
+      this.target = null;
+      this.attemptFailed(`over ${MAX_REDIRECTS} REDIRECTs in a row without a WELCOME (the last to ${instance})`);
+      return;
+    }
+    this.ctx.counters.redirects++;
+    this.target = next;
+    this.open();
   }
 
   private onClose(code: number, reason: string): void {
@@ -186,14 +235,25 @@ export class Bot {
     this.retry(500 * 2 ** this.retries);
   }
 
-  /** A connection attempt that got no WELCOME: a first one fails the bot, a reconnect tries again. */
+  /**
+   * A connection attempt that got no WELCOME. To a redirect target: forget it and try the
+   * run's endpoint again after a backoff (that instance may be gone). To the run's endpoint:
+   * a first one fails the bot, a reconnect tries again.
+   */
   private refused(reason: string): void {
-    if (!this.welcomed) {
+    if (this.target !== null) {
+      this.target = null;
+      this.attemptFailed(`redirect target: ${reason}`);
+    } else if (!this.welcomed) {
       this.fail(reason);
-      return;
+    } else {
+      this.attemptFailed(`reconnect: ${reason}`);
     }
+  }
+
+  private attemptFailed(reason: string): void {
     this.ctx.counters.errors++;
-    this.ctx.note(`reconnect: ${reason}`);
+    this.ctx.note(reason);
     this.retry(500 * 2 ** this.retries);
   }
 
@@ -201,6 +261,7 @@ export class Bot {
     if (++this.retries > MAX_RETRIES) {
       this.state = 'dead';
       this.ctx.counters.errors++;
+      if (!this.welcomed) this.ctx.counters.failed++; // it never joined (a redirect target kept failing)
       this.ctx.note('gave up reconnecting');
       return;
     }

@@ -20,11 +20,12 @@ export interface Counters {
   inputs: number;
   chats: number;
   lateInputs: number; // inputs owed beyond the backlog clamp (the worker's loop fell behind)
+  redirects: number; // REDIRECTs followed (a join at an instance that does not hold the room; not an error)
 }
 
 export const COUNTER_KEYS: readonly (keyof Counters)[] = [
   'started', 'connected', 'live', 'failed', 'disconnected', 'dropped', 'resumed', 'snapshots', 'missed', 'desyncs',
-  'decodeErrors', 'errors', 'bytesIn', 'bytesOut', 'inputs', 'chats', 'lateInputs',
+  'decodeErrors', 'errors', 'bytesIn', 'bytesOut', 'inputs', 'chats', 'lateInputs', 'redirects',
 ];
 
 export function zeroCounters(): Counters {

@@ -14,7 +14,10 @@ import net from 'node:net';
 export interface Endpoint {
   /** ws:// or wss:// URL of the game socket (loopback: see options.ts). */
   ws: string;
-  /** http:// or https:// origin of the same host and port. */
+  /**
+   * http:// or https:// origin of the same host and port; paths are appended to it as they are,
+   * so a cluster instance's public base (http://127.0.0.1:8080/i/b, instances.ts) works too.
+   */
   http: string;
   /** PEM certificate(s) to trust for https / wss instead of the usual roots (`--ca`); undefined for the roots. */
   ca?: string;

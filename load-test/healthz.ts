@@ -17,6 +17,9 @@ export interface Healthz {
   input_ack_ms: { p50: number; p99: number; max: number };
   cpu_s: number;
   rss_mb: number;
+  /** The answering instance's id ('' standalone); absent from servers before the cluster. */
+  instance?: string;
+  cluster?: { enabled: boolean; instance: string; redis: string; instances: number };
 }
 
 /** GET /healthz; throws a readable error when the server does not answer within `timeoutMs`. */
@@ -38,7 +41,10 @@ export async function fetchHealthz(ep: Endpoint, timeoutMs = 3000): Promise<Heal
   return h;
 }
 
-/** Polls /healthz every `everyMs` in the background, keeping the newest answer; never throws. */
+/**
+ * Polls /healthz every `everyMs` in the background, keeping the newest answer; never throws.
+ * `read` is one poll (a cluster's: every instance's /healthz, combined; see instances.ts).
+ */
 export class HealthPoller {
   latest: Healthz | undefined;
   latestAt = 0;
@@ -46,13 +52,13 @@ export class HealthPoller {
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
 
-  constructor(private readonly ep: Endpoint, private readonly everyMs = 1000) {}
+  constructor(private readonly read: (timeoutMs: number) => Promise<Healthz>, private readonly everyMs = 1000) {}
 
   start(): void {
     const tick = () => {
       if (!this.busy) {
         this.busy = true;
-        fetchHealthz(this.ep, this.everyMs * 2)
+        this.read(this.everyMs * 2)
           .then((h) => { this.latest = h; this.latestAt = performance.now(); })
           .catch(() => { this.errors++; })
           .finally(() => { this.busy = false; });

@@ -46,6 +46,8 @@ export interface LoadTestOptions {
   /** Print the live line once a second on stderr. */
   progress: boolean;
   gates: Gates;
+  /** redis://127.0.0.1:PORT of the cluster's Redis: its commands per second over the window go in the report. */
+  redis?: string;
   json?: string;
   html?: string;
 }
@@ -77,6 +79,32 @@ export function checkLoopback(url: string): URL {
   return u;
 }
 
+/** Throws unless `url` is an http(s):// URL on a loopback host (an instance's public base, the join benchmark's --url). */
+export function checkHttpLoopback(url: string, what: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`${what} "${url}" is not a URL (expected e.g. http://127.0.0.1:8080)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`${what} must use http:// or https:// (got ${u.protocol}//)`);
+  if (!LOOPBACK.has(u.hostname)) throw new Error(`${what} host "${u.hostname}" refused: the load test only targets loopback (127.0.0.1, ::1, localhost)`);
+  return u;
+}
+
+/** Throws unless `url` is redis:// on a loopback host, like --url. */
+export function checkRedisUrl(url: string): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`--redis "${url}" is not a URL (expected e.g. redis://127.0.0.1:6379)`);
+  }
+  if (u.protocol !== 'redis:') throw new Error(`--redis must use redis:// (got ${u.protocol}//)`);
+  if (!LOOPBACK.has(u.hostname)) throw new Error(`--redis host "${u.hostname}" refused: the load test only reads a Redis on loopback (127.0.0.1, ::1, localhost)`);
+  return u;
+}
+
 /** Room i of the run: LT + three letters (LTAAA, LTAAB, …). */
 export function roomCode(i: number): string {
   const A = 65;
@@ -95,6 +123,7 @@ export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string
   const o: LoadTestOptions = { ...defaults(), ...partial, gates: { ...partial.gates } };
   const u = checkLoopback(o.url);
   if (o.ca !== undefined && u.protocol !== 'wss:') throw new Error('--ca applies to wss:// only (the certificate a TLS server presents)');
+  if (o.redis !== undefined) checkRedisUrl(o.redis);
   bounded('--bots', o.bots, 1, LIMITS.maxBots);
   bounded('--rooms', o.rooms, 1, Math.min(LIMITS.maxRooms, o.bots));
   bounded('--duration', o.durationS, 1, LIMITS.maxDurationS, false);
@@ -114,6 +143,7 @@ export const USAGE = `usage: npm run load-test -- --url ws://127.0.0.1:8080/ws -
   [--ramp BOTS_PER_S] [--scenario move|combat|churn|chat] [--workers W] [--seed N]
   [--churn-rate FRACTION_PER_S] [--chat-every S] [--json FILE] [--html FILE] [--quiet] [--no-probe]
   [--ca PEM_FILE]  (wss:// to a server whose certificate the system does not trust, e.g. self-signed)
+  [--redis redis://127.0.0.1:PORT]  (a cluster's Redis: its commands/s over the window, from INFO commandstats)
   gates: [--max-tick-p99 MS] [--max-desyncs N] [--min-connected FRACTION] [--max-rtt-p99 MS]`;
 
 /** Parses CLI flags (argv without node and script). */
@@ -127,7 +157,7 @@ export function parseCli(argv: string[]): LoadTestOptions {
       'churn-rate': { type: 'string' }, 'chat-every': { type: 'string' }, json: { type: 'string' },
       html: { type: 'string' }, quiet: { type: 'boolean' }, 'no-probe': { type: 'boolean' }, 'max-tick-p99': { type: 'string' },
       'max-desyncs': { type: 'string' }, 'min-connected': { type: 'string' }, 'max-rtt-p99': { type: 'string' },
-      ca: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      ca: { type: 'string' }, redis: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) throw new Error(USAGE);
@@ -143,6 +173,7 @@ export function parseCli(argv: string[]): LoadTestOptions {
   return resolveOptions({
     url: values.url ?? d.url,
     ca: values.ca,
+    redis: values.redis,
     bots,
     rooms: num(values.rooms, Math.min(d.rooms, Math.max(1, bots)), 'rooms'),
     durationS: num(values.duration, d.durationS, 'duration'),

@@ -5,13 +5,15 @@
  * probe's does not, so the two together tell the server's latency from the swarm's.
  * It sends no inputs (its player stands still) and adds a one-player room. With each
  * ping it acks the newest snapshot it applied (when that changed), so the server sends
- * it deltas rather than a full snapshot every tick.
+ * it deltas rather than a full snapshot every tick. In a cluster it follows a REDIRECT
+ * like a bot (redirect.ts), but does not reconnect: a failure is noted in `error`.
  */
 import { performance } from 'node:perf_hooks';
 import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
 import { type Endpoint, httpCall } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
+import { joinUrl, MAX_REDIRECTS, redirectTarget } from './redirect.ts';
 import { Wire } from './wire.ts';
 
 const EVERY_MS = 100;
@@ -22,6 +24,8 @@ export class Probe {
   private timer: NodeJS.Timeout | undefined;
   private readonly net = new NetClient(ARENA_SCHEMA);
   private ackedTick = 0;
+  private token = '';
+  private redirects = 0;
   error = '';
 
   constructor(private readonly ep: Endpoint, private readonly room: string) {}
@@ -30,20 +34,11 @@ export class Probe {
     try {
       const res = await httpCall(this.ep, '/api/session', { body: JSON.stringify({ name: 'rtt-probe' }) });
       if (!res.ok) throw new Error(`POST /api/session: ${res.status}`);
-      const { token } = JSON.parse(res.text) as { token: string };
-      const ws: Wire = new Wire(`${this.ep.ws}?room=${this.room}&token=${encodeURIComponent(token)}`, {
-        onOpen: () => ws.send(this.net.hello()),
-        onMessage: (data) => {
-          const now = performance.now();
-          const ev = this.net.receive(data, now);
-          if (ev.kind === 'pong') this.rtt.add(now - ev.clientTime);
-        },
-        onError: (err) => { this.error = err.message; },
-        onClose: (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; },
-      }, { ca: this.ep.ca });
-      this.ws = ws;
+      this.token = (JSON.parse(res.text) as { token: string }).token;
+      this.connect(this.ep.ws);
       this.timer = setInterval(() => {
-        if (!ws.isOpen || !this.net.playerId) return;
+        const ws = this.ws;
+        if (!ws?.isOpen || !this.net.playerId) return;
         ws.send(this.net.ping(performance.now()));
         if (this.net.ackTick !== this.ackedTick) { // at most one ACK per interval, only when there is news
           this.ackedTick = this.net.ackTick;
@@ -52,6 +47,34 @@ export class Probe {
       }, EVERY_MS);
     } catch (err) {
       this.error = (err as Error).message;
+    }
+  }
+
+  private connect(endpoint: string): void {
+    const ws: Wire = new Wire(joinUrl(endpoint, this.room, this.token), {
+      onOpen: () => ws.send(this.net.hello()),
+      onMessage: (data) => {
+        if (ws !== this.ws) return;
+        const now = performance.now();
+        const ev = this.net.receive(data, now);
+        if (ev.kind === 'pong') this.rtt.add(now - ev.clientTime);
+        else if (ev.kind === 'redirect') this.follow(ws, ev.url);
+      },
+      onError: (err) => { if (ws === this.ws) this.error = err.message; },
+      onClose: (code) => { if (this.ws === ws && code !== 1000) this.error = `probe closed ${code}`; },
+    }, { ca: this.ep.ca });
+    this.ws = ws;
+  }
+
+  /** The room lives on another instance: go there at once (the server closes this socket right after). */
+  private follow(ws: Wire, url: string): void {
+    this.ws = null;
+    ws.close(1000, 'redirected');
+    try {
+      if (++this.redirects > MAX_REDIRECTS) throw new Error(`over ${MAX_REDIRECTS} REDIRECTs without a WELCOME`);
+      this.connect(redirectTarget(url));
+    } catch (err) {
+      this.error = `probe: ${(err as Error).message}`;
     }
   }
 

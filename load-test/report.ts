@@ -6,11 +6,18 @@
  * snapshots. Whole-run figures (a single one is a bug, ramp included): bot
  * counts, desyncs, decode errors, errors. Server tick and input-ack percentiles
  * are the server's own, over its last 4096 room ticks / 8192 inputs at the end.
+ *
+ * Against a cluster (the front's /healthz says cluster.enabled) the server figures are
+ * read from each instance's own /healthz (instances.ts), reported per instance, and
+ * `server` is the cluster as one: CPU, memory and counts summed, tick and input-ack
+ * percentiles the worst instance's. With --redis, Redis's commands per second too.
  */
 import type { Counters } from './counters.ts';
 import type { Histogram } from './histogram.ts';
 import type { Healthz } from './healthz.ts';
+import { type ClusterPoll, combineHealthz, common, type InstanceFigures, instanceFigures } from './instances.ts';
 import type { Gates } from './options.ts';
+import { type CommandCounts, type RedisFigures, redisFigures } from './redis-stats.ts';
 import type { Mark } from './swarm.ts';
 
 export interface SeriesPoint {
@@ -36,7 +43,13 @@ export interface Report {
   url: string;
   tick_rate: number;
   workers: number;
-  bots: { requested: number; connected: number; failed: number; disconnected: number; resumed: number; dropped: number; live_at_end: number };
+  bots: {
+    requested: number; connected: number; failed: number; disconnected: number; resumed: number; dropped: number; live_at_end: number;
+    /** REDIRECTs followed over the whole run (a join at an instance that does not hold the room). */
+    redirects: number;
+    /** Live bots by the instance that welcomed them, at the window's end ({} on a standalone server). */
+    per_instance: Record<string, number>;
+  };
   duration_s: number;
   rtt_ms: Quantiles;
   /** RTT of the idle-loop probe (probe.ts): the server and kernel alone; null with --no-probe. */
@@ -50,6 +63,7 @@ export interface Report {
   missed_snapshots: number;
   errors: number;
   late_inputs: number;
+  /** In a cluster: the sum over the instances (CPU, memory, counts) or the worst one (tick and ack percentiles). */
   server: {
     tick_ms: { p50: number; p99: number; max: number };
     ticks_overrun: number;
@@ -64,6 +78,15 @@ export interface Report {
   bot_cpu_s_per_s: number;
   bot_worker_elu_max: number;
   error_kinds: [string, number][];
+  cluster: {
+    /** The front's /healthz said cluster.enabled; else `instances` is empty. */
+    enabled: boolean;
+    instances: InstanceFigures[];
+    /** Instances that answered /healthz at one end of the window only (not in `instances`). */
+    missing: string[];
+    /** With --redis (null without). */
+    redis: RedisFigures | null;
+  };
   /** The measured window on the series' time axis (s since the swarm started); the rest is ramp and wind-down. */
   window_s: { from: number; to: number };
   series: SeriesPoint[];
@@ -80,6 +103,10 @@ export interface ReportInput {
   final: Counters;
   h0: Healthz;
   h1: Healthz;
+  /** Each instance's /healthz at the window's start and end; absent on a standalone server. */
+  cluster?: { start: ClusterPoll; end: ClusterPoll };
+  /** INFO commandstats at the window's start and end (--redis), `dtS` apart, with our own calls in between. */
+  redis?: { start: CommandCounts; end: CommandCounts; dtS: number; own: Record<string, number> };
   probeRtt?: Histogram;
   /** Mean number of live bots over the window. */
   avgLive: number;
@@ -103,14 +130,28 @@ export function buildReport(i: ReportInput): Report {
   const cpu = (i.end.cpu.user + i.end.cpu.system - i.start.cpu.user - i.start.cpu.system) / 1e6;
   const { rtt, interval } = i.end;
   const f = i.final;
+  let { h0, h1 } = i;
+  let cluster: Report['cluster'] = { enabled: false, instances: [], missing: [], redis: null };
+  if (i.cluster) {
+    const [a, b] = common(i.cluster.start, i.cluster.end);
+    if (a.length > 0) { // else no instance answered at both ends: the front's own figures stand
+      h0 = combineHealthz(a);
+      h1 = combineHealthz(b);
+    }
+    cluster = { enabled: true, ...instanceFigures(i.cluster.start, i.cluster.end, i.end.instances, dt), redis: null };
+  }
+  if (i.redis) {
+    const r = i.redis;
+    cluster.redis = redisFigures(r.start, r.end, r.dtS, r.own, Math.max(1, cluster.instances.length), h1.clients);
+  }
   return {
     scenario: i.scenario,
     url: i.url,
-    tick_rate: i.h1.tick_rate,
+    tick_rate: h1.tick_rate,
     workers: i.workers,
     bots: {
       requested: i.requested, connected: f.connected, failed: f.failed, disconnected: f.disconnected, resumed: f.resumed,
-      dropped: f.dropped, live_at_end: i.end.counters.live,
+      dropped: f.dropped, live_at_end: i.end.counters.live, redirects: f.redirects, per_instance: i.end.instances,
     },
     duration_s: r2(dt),
     rtt_ms: quantiles(rtt),
@@ -125,18 +166,19 @@ export function buildReport(i: ReportInput): Report {
     errors: f.errors,
     late_inputs: d('lateInputs'),
     server: {
-      tick_ms: i.h1.tick_ms,
-      ticks_overrun: i.h1.ticks_overrun - i.h0.ticks_overrun,
-      ticks_dropped: i.h1.ticks_dropped - i.h0.ticks_dropped,
-      cpu_s_per_s: r3((i.h1.cpu_s - i.h0.cpu_s) / dt),
-      rss_mb: i.h1.rss_mb,
-      snapshots_skipped: i.h1.snapshots_skipped - i.h0.snapshots_skipped,
-      snapshots_shared: r3((i.h1.snapshots_shared - i.h0.snapshots_shared) / Math.max(1, i.h1.snapshots_sent - i.h0.snapshots_sent)),
-      input_ack_ms: { p50: i.h1.input_ack_ms.p50, p99: i.h1.input_ack_ms.p99 },
+      tick_ms: h1.tick_ms,
+      ticks_overrun: h1.ticks_overrun - h0.ticks_overrun,
+      ticks_dropped: h1.ticks_dropped - h0.ticks_dropped,
+      cpu_s_per_s: r3((h1.cpu_s - h0.cpu_s) / dt),
+      rss_mb: h1.rss_mb,
+      snapshots_skipped: h1.snapshots_skipped - h0.snapshots_skipped,
+      snapshots_shared: r3((h1.snapshots_shared - h0.snapshots_shared) / Math.max(1, h1.snapshots_sent - h0.snapshots_sent)),
+      input_ack_ms: { p50: h1.input_ack_ms.p50, p99: h1.input_ack_ms.p99 },
     },
     bot_cpu_s_per_s: r3(cpu / dt),
     bot_worker_elu_max: r3(Math.max(0, ...i.end.elu)),
     error_kinds: i.errorKinds,
+    cluster,
     window_s: { from: Math.round(i.start.at - i.seriesT0) / 1000, to: Math.round(i.end.at - i.seriesT0) / 1000 },
     series: i.series,
   };
@@ -145,10 +187,14 @@ export function buildReport(i: ReportInput): Report {
 /** The human table printed at the end of a run. */
 export function formatReport(r: Report): string {
   const s = r.server;
+  const c = r.cluster;
+  // Standalone, the table is as it was before the cluster: its figures and lines only where they say something.
+  const n = c.instances.length;
   const rows: [string, string][] = [
     ['scenario', `${r.scenario} @ ${r.tick_rate} Hz, ${r.workers} worker(s), ${r.url}`],
     ['bots', `${r.bots.connected}/${r.bots.requested} connected, ${r.bots.failed} failed, ${r.bots.disconnected} disconnected, `
-      + `${r.bots.dropped} dropped, ${r.bots.resumed} resumed, ${r.bots.live_at_end} live at end`],
+      + `${r.bots.dropped} dropped, ${r.bots.resumed} resumed, ${r.bots.live_at_end} live at end`
+      + (c.enabled || r.bots.redirects > 0 ? `, ${r.bots.redirects} redirects followed` : '')],
     ['window', `${r.duration_s} s`],
     ['rtt ms', `p50 ${r.rtt_ms.p50}  p95 ${r.rtt_ms.p95}  p99 ${r.rtt_ms.p99}  max ${r.rtt_ms.max}`],
     ['probe rtt ms', r.probe_rtt_ms
@@ -157,12 +203,24 @@ export function formatReport(r: Report): string {
     ['snapshot gap ms', `p50 ${r.snapshot_interval_ms.p50}  p99 ${r.snapshot_interval_ms.p99}  max ${r.snapshot_interval_ms.max}`],
     ['per bot per s', `${r.snapshots_per_bot_s} snapshots, ${r.bytes_in_per_bot_s} B in, ${r.bytes_out_per_bot_s} B out`],
     ['integrity', `${r.desyncs} desyncs, ${r.decode_errors} decode errors, ${r.missed_snapshots} missed snapshots, ${r.errors} errors`],
-    ['server tick ms', `p50 ${s.tick_ms.p50}  p99 ${s.tick_ms.p99}  max ${s.tick_ms.max}  (${s.ticks_overrun} overrun, ${s.ticks_dropped} dropped)`],
-    ['server', `${s.cpu_s_per_s} cpu s/s, ${s.rss_mb} MB rss, ${s.snapshots_skipped} snapshots skipped, ${Math.round(s.snapshots_shared * 1000) / 10} % shared`],
+    ['server tick ms', `p50 ${s.tick_ms.p50}  p99 ${s.tick_ms.p99}  max ${s.tick_ms.max}  (${s.ticks_overrun} overrun, ${s.ticks_dropped} dropped)`
+      + (c.enabled ? `  (worst of ${n} instances)` : '')],
+    ['server', `${s.cpu_s_per_s} cpu s/s, ${s.rss_mb} MB rss, ${s.snapshots_skipped} snapshots skipped, ${Math.round(s.snapshots_shared * 1000) / 10} % shared`
+      + (c.enabled ? `  (sum of ${n} instances)` : '')],
     ['input→ack ms', `p50 ${s.input_ack_ms.p50}  p99 ${s.input_ack_ms.p99}`],
     ['bots cpu', `${r.bot_cpu_s_per_s} cpu s/s, worker loop busy ≤ ${Math.round(r.bot_worker_elu_max * 100)} %`
       + (r.bot_worker_elu_max > 0.9 ? '  ← bots saturated: figures measure the bots, not the server' : '')],
   ];
+  for (const i of c.instances) {
+    rows.push([`instance ${i.id}`, `${i.bots} bots, ${i.clients} clients, ${i.rooms} rooms, ${i.cpu_s_per_s} cpu s/s, `
+      + `tick p50 ${i.tick_ms.p50} p99 ${i.tick_ms.p99} ms, ${i.rss_mb} MB rss, ${i.snapshots_skipped} skipped, ${i.ticks_overrun} overrun`]);
+  }
+  if (c.missing.length) rows.push(['instances', `${c.missing.join(', ')} answered /healthz at one end of the window only`]);
+  if (c.redis) {
+    const top = Object.entries(c.redis.by_command).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(', ');
+    rows.push(['redis', `${c.redis.commands_per_s} commands/s (budget 2×instances + 0.01×players = ${c.redis.budget_per_s.toFixed(1)}; `
+      + `${c.redis.instances} instances, ${c.redis.players} players)${top ? `: ${top}` : ''}`]);
+  }
   for (const [k, n] of r.error_kinds.slice(0, 5)) rows.push(['error', `${n}× ${k}`]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');

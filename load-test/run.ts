@@ -5,7 +5,8 @@
  *   2. start the workers and ramp the bots in; wait until each connected or failed;
  *      then the RTT probe (probe.ts) joins a room of its own;
  *   3. settle 1 s, then measure `durationS` seconds between two marks and two
- *      /healthz polls; a live line goes to stderr every second throughout;
+ *      /healthz polls (in a cluster, of every instance; with --redis, two readings of
+ *      Redis's command counts); a live line goes to stderr every second throughout;
  *   4. close every bot normally, build the report, write --json / --html.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import type { Counters } from './counters.ts';
 import { type Endpoint, endpoint } from './endpoint.ts';
 import { busyRooms, fetchHealthz, HealthPoller } from './healthz.ts';
 import { renderHtml } from './html.ts';
+import { type ClusterPoll, combineHealthz, listInstances, pollInstances } from './instances.ts';
+import { type CommandCounts, ownBetween, readCommandStats } from './redis-stats.ts';
 import { LIMITS, type LoadTestOptions, resolveOptions, roomCode } from './options.ts';
 import { buildReport, type Report, type ReportInput, type SeriesPoint } from './report.ts';
 import { Probe } from './probe.ts';
@@ -45,6 +48,8 @@ function readCa(file: string | undefined): string | undefined {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** `a 500 b 500`: live bots by instance, for the live line. */
+const perInstance = (m: Record<string, number>) => Object.entries(m).map(([id, n]) => `${id} ${n}`).join(' ') || '-';
 const f1 = (v: number) => v.toFixed(1);
 
 export async function runLoadTest(
@@ -53,12 +58,29 @@ export async function runLoadTest(
 ): Promise<Report> {
   const o = resolveOptions(partial);
   const ep = endpoint(o.url, readCa(o.ca));
-  await fetchHealthz(ep);
+  const clustered = (await fetchHealthz(ep)).cluster?.enabled === true;
+  // The front's /healthz is whichever instance nginx picked: a cluster's is read from each instance.
+  const instances = clustered ? await listInstances(ep) : [];
+  // At the window's ends: the instances listed then (an instance may have joined or died), or,
+  // should the listing fail (it may need Redis), those of the start. Never fails the run.
+  const pollCluster = async (): Promise<ClusterPoll> => pollInstances(ep, await listInstances(ep).catch(() => instances));
+  if (o.redis) await readCommandStats(o.redis); // fail fast on a wrong --redis, before the ramp
+  const readRedis = async (): Promise<{ counts: CommandCounts; at: number } | undefined> => {
+    if (!o.redis) return undefined;
+    try {
+      return { counts: await readCommandStats(o.redis), at: performance.now() };
+    } catch (err) {
+      log(`redis: ${(err as Error).message}; no Redis figures in this report`);
+      return undefined;
+    }
+  };
   const codes = await pickRooms(ep, o.rooms + 1); // the last one is the RTT probe's
   if (o.progress) log(`rooms ${codes[0]}…${codes[o.rooms - 1]} (${o.rooms}), ${o.bots} bots, ${o.workers} worker(s)`);
   const probe = o.probe ? new Probe(ep, codes[o.rooms]) : null;
   const swarm = new Swarm({ ...o, endpoint: ep, roomOf: (i) => codes[i % o.rooms] });
-  const poller = new HealthPoller(ep);
+  const poller = new HealthPoller(clustered
+    ? (t) => pollInstances(ep, instances, t).then((p) => combineHealthz([...p.values()]))
+    : (t) => fetchHealthz(ep, t));
   const series: SeriesPoint[] = [];
   const live: number[] = []; // live bots each second of the window
   let inWindow = false;
@@ -87,11 +109,13 @@ export async function runLoadTest(
     if (o.progress) {
       log(`[${f1(p.t).padStart(6)} s] bots ${c.live}/${o.bots}  snaps/s ${Math.round(p.snapshots_per_s)}  `
         + `in ${Math.round(p.kbps_in)} kbps  out ${Math.round(p.kbps_out)} kbps  rtt p50 ${f1(p.rtt_p50_ms)} p99 ${f1(p.rtt_p99_ms)} ms  `
-        + `errors ${c.errors}  desyncs ${c.desyncs}  tick p99 ${poller.latest ? f1(p.tick_p99_ms) : '?'} ms${inWindow ? '' : '  (ramp)'}`);
+        + `errors ${c.errors}  desyncs ${c.desyncs}  tick p99 ${poller.latest ? f1(p.tick_p99_ms) : '?'} ms`
+        + (clustered || c.redirects > 0 ? `  redirects ${c.redirects}  instances ${perInstance(swarm.instances())}` : '')
+        + (inWindow ? '' : '  (ramp)'));
     }
   };
 
-  let window: Pick<ReportInput, 'h0' | 'h1' | 'start' | 'end' | 'probeRtt'>;
+  let window: Pick<ReportInput, 'h0' | 'h1' | 'start' | 'end' | 'probeRtt' | 'cluster' | 'redis'>;
   let final: Counters | undefined;
   try {
     await swarm.start();
@@ -107,6 +131,9 @@ export async function runLoadTest(
       await probe?.start();
       await sleep(1000);
       const h0 = await fetchHealthz(ep);
+      // /api/instances may ask Redis: it is read outside the two Redis readings.
+      const c0 = clustered ? await pollCluster() : undefined;
+      const r0 = await readRedis();
       const start = await swarm.mark();
       probe?.take();
       inWindow = true;
@@ -116,8 +143,14 @@ export async function runLoadTest(
       const probeRtt = probe?.take();
       inWindow = false;
       live.push(end.counters.live);
+      const r1 = await readRedis();
       const h1 = await fetchHealthz(ep);
-      window = { h0, h1, start, end, probeRtt };
+      const c1 = clustered ? await pollCluster() : undefined;
+      window = {
+        h0, h1, start, end, probeRtt,
+        cluster: c0 && c1 ? { start: c0, end: c1 } : undefined,
+        redis: r0 && r1 ? { start: r0.counts, end: r1.counts, dtS: (r1.at - r0.at) / 1000, own: ownBetween(new URL(o.redis!).password !== '') } : undefined,
+      };
     } finally {
       clearInterval(timer);
       poller.stop();

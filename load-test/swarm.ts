@@ -37,6 +37,8 @@ export interface Mark {
   cpu: NodeJS.CpuUsage;
   /** Event-loop utilization of each worker since the previous mark (0..1). */
   elu: number[];
+  /** Live bots by the cluster instance that welcomed them (empty on a standalone server). */
+  instances: Record<string, number>;
 }
 
 type Elu = ReturnType<Worker['performance']['eventLoopUtilization']>;
@@ -45,6 +47,7 @@ interface Slot {
   worker: Worker;
   counters: Counters;
   notes: Map<string, number>;
+  instances: [string, number][];
   elu: Elu;
   waiting: Map<number, () => void>; // flush id → resolve
   final?: () => void;
@@ -80,7 +83,7 @@ export class Swarm {
     const online: Promise<void>[] = [];
     for (let i = 0; i < this.opts.workers; i++) {
       const worker = new Worker(stub, { eval: true, workerData: cfg, execArgv: [] });
-      const slot: Slot = { worker, counters: zeroCounters(), notes: new Map(), elu: worker.performance.eventLoopUtilization(), waiting: new Map(), dead: false };
+      const slot: Slot = { worker, counters: zeroCounters(), notes: new Map(), instances: [], elu: worker.performance.eventLoopUtilization(), waiting: new Map(), dead: false };
       worker.on('message', (m: WorkerStats) => this.onStats(slot, m));
       worker.on('error', (err) => {
         this.crashes.push(`worker ${i}: ${err.message}`);
@@ -97,6 +100,7 @@ export class Swarm {
   private onStats(slot: Slot, m: WorkerStats): void {
     slot.counters = m.counters;
     slot.notes = new Map(m.notes);
+    slot.instances = m.instances;
     for (const h of [this.window, this.second]) {
       h.rtt.merge(m.rtt);
       h.interval.merge(m.interval);
@@ -113,6 +117,13 @@ export class Swarm {
     const c = zeroCounters();
     for (const s of this.slots) addCounters(c, s.counters);
     return c;
+  }
+
+  /** Live bots by instance, summed over the workers' newest posts, ids in order. */
+  instances(): Record<string, number> {
+    const all = new Map<string, number>();
+    for (const s of this.slots) for (const [id, n] of s.instances) all.set(id, (all.get(id) ?? 0) + n);
+    return Object.fromEntries([...all].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
   }
 
   /** Error kinds seen by any bot, with counts. */
@@ -168,7 +179,7 @@ export class Swarm {
       s.elu = now;
       return d.utilization;
     });
-    const m: Mark = { at: performance.now(), counters: this.totals(), rtt: this.window.rtt, interval: this.window.interval, cpu: process.cpuUsage(), elu };
+    const m: Mark = { at: performance.now(), counters: this.totals(), rtt: this.window.rtt, interval: this.window.interval, cpu: process.cpuUsage(), elu, instances: this.instances() };
     this.window = { rtt: new Histogram(), interval: new Histogram() };
     return m;
   }

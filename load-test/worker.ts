@@ -37,6 +37,8 @@ export interface WorkerStats {
   rtt: { counts: Uint32Array; maxMs: number };
   interval: { counts: Uint32Array; maxMs: number };
   notes: [string, number][];
+  /** Live bots by the instance whose WELCOME they hold (only non-empty ids: a standalone server's is ''). */
+  instances: [string, number][];
 }
 
 const MAX_NOTES = 20;
@@ -94,7 +96,9 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
 
   const post = (extra: Partial<WorkerStats> = {}) => {
     const counters = { ...ctx.counters };
+    const instances = new Map<string, number>();
     for (const b of bots) {
+      if (b.isLive && b.instance !== '') instances.set(b.instance, (instances.get(b.instance) ?? 0) + 1);
       const s = b.net.stats;
       counters.snapshots += s.snapshots;
       counters.desyncs += s.desyncs;
@@ -104,7 +108,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     }
     const rtt = ctx.rtt.take();
     const interval = ctx.interval.take();
-    const msg: WorkerStats = { type: 'stats', counters, rtt, interval, notes: [...notes], ...extra };
+    const msg: WorkerStats = { type: 'stats', counters, rtt, interval, notes: [...notes], instances: [...instances], ...extra };
     port.postMessage(msg, [rtt.counts.buffer, interval.counts.buffer] as ArrayBuffer[]);
   };
 
