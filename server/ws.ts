@@ -99,9 +99,9 @@ class UwsLink implements Link {
 
 /** A message that came before the socket's route: kept for the room, within bounds. */
 function early(ws: uWS.WebSocket<SocketData>, queue: Uint8Array[], message: ArrayBuffer, isBinary: boolean): void {
-  if (!isBinary) return ws.end(CLOSE_BAD_MESSAGE, 'binary messages only');
-  if (queue.length >= MAX_EARLY_MESSAGES) return ws.end(CLOSE_RATE_LIMIT, `more than ${MAX_EARLY_MESSAGES} messages before joining the room`);
-  queue.push(new Uint8Array(message.slice(0)));
+  if (!isBinary) ws.end(CLOSE_BAD_MESSAGE, 'binary messages only');
+  else if (queue.length >= MAX_EARLY_MESSAGES) ws.end(CLOSE_RATE_LIMIT, `more than ${MAX_EARLY_MESSAGES} messages before joining the room`);
+  else queue.push(new Uint8Array(message.slice(0)));
 }
 
 function reject(res: uWS.HttpResponse, status: string, reason: string): void {
@@ -161,7 +161,10 @@ function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Route): void {
     ws.end(CLOSE_TRY_AGAIN, route.reason);
     return;
   }
-  if (route.kind === 'elsewhere') return redirect(ws, d, data, route.owner);
+  if (route.kind === 'elsewhere') {
+    redirect(ws, d, data, route.owner);
+    return;
+  }
   if (!join(ws, d, data)) return;
   const now = d.now();
   for (const bytes of early) {
