@@ -34,8 +34,8 @@ export interface BotContext {
   rtt: Histogram;
   interval: Histogram;
   note: (error: string) => void;
-  /** Queues a message for `bot.onMessage(data, at)` after the current read burst. */
-  defer: (bot: Bot, data: Buffer, at: number) => void;
+  /** Queues a message for `bot.deferred(from, data, at)` after the current read burst. */
+  defer: (bot: Bot, from: Wire, data: Buffer, at: number) => void;
 }
 
 const WELCOME_TIMEOUT_MS = 10_000;
@@ -109,7 +109,7 @@ export class Bot {
     // Each handler checks that its socket is still the bot's: a dropped one may still report.
     const ws: Wire = new Wire(joinUrl(this.target ?? this.ctx.endpoint.ws, this.room, this.token), {
       onOpen: () => { if (ws === this.ws) this.send(this.net.hello()); },
-      onMessage: (data) => { if (ws === this.ws) this.onArrival(data); },
+      onMessage: (data) => { if (ws === this.ws) this.onArrival(ws, data); },
       onClose: (code, reason) => { if (ws === this.ws) this.onClose(code, reason); },
       onError: (err) => {
         if (ws !== this.ws) return;
@@ -131,10 +131,19 @@ export class Bot {
    * PONG never waits behind hundreds of other bots' snapshots on this event loop.
    * A REDIRECT is handled at once too, before the close that follows it.
    */
-  private onArrival(data: Buffer): void {
+  private onArrival(ws: Wire, data: Buffer): void {
     const at = this.ctx.now();
     if ((data[0] === 0x93 && data[1] === S_PONG) || isRedirect(data)) this.onMessage(data, at);
-    else this.ctx.defer(this, data, at);
+    else this.ctx.defer(this, ws, data, at);
+  }
+
+  /**
+   * A deferred message, decoded only if its socket is still the bot's: one given up on
+   * meanwhile (no WELCOME in time, dropped, redirected) must not make the bot live
+   * again without a socket.
+   */
+  deferred(from: Wire, data: Buffer, at: number): void {
+    if (from === this.ws) this.onMessage(data, at);
   }
 
   /** Decodes one message through NetClient (every message passes here, in arrival order but PONGs). */

@@ -15,6 +15,7 @@ import { type Counters, zeroCounters } from './counters.ts';
 import type { Endpoint } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
+import type { Wire } from './wire.ts';
 
 export interface WorkerConfig {
   endpoint: Endpoint;
@@ -64,7 +65,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
 
   // Messages other than PONG wait here until the poll phase has read every socket that is
   // ready; then they are decoded in slices of ~1 ms so new arrivals get timed in between.
-  const inbox: { bot: Bot; data: Buffer; at: number }[] = [];
+  const inbox: { bot: Bot; from: Wire; data: Buffer; at: number }[] = [];
   let head = 0;
   let draining = false;
   const drain = () => {
@@ -72,7 +73,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     while (head < inbox.length) {
       const m = inbox[head];
       inbox[head++] = undefined as never;
-      m.bot.onMessage(m.data, m.at);
+      m.bot.deferred(m.from, m.data, m.at);
       if ((head & 15) === 0 && performance.now() > until) break;
     }
     if (head < inbox.length) {
@@ -86,8 +87,8 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     head = 0;
     draining = false;
   };
-  ctx.defer = (bot, data, at) => {
-    inbox.push({ bot, data, at });
+  ctx.defer = (bot, from, data, at) => {
+    inbox.push({ bot, from, data, at });
     if (!draining) {
       draining = true;
       setImmediate(drain);

@@ -28,6 +28,7 @@ import { ownBetween, parseCommandStats, redisFigures } from '../load-test/redis-
 import { buildReport, formatReport, type ReportInput } from '../load-test/report.ts';
 import { runLoadTest } from '../load-test/run.ts';
 import type { Mark } from '../load-test/swarm.ts';
+import type { Wire } from '../load-test/wire.ts';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
 import { haveBinaries } from './helpers/binaries.ts';
 
@@ -142,7 +143,7 @@ describe('a bot follows REDIRECTs', () => {
     const ctx: BotContext = {
       endpoint: endpoint(`ws://127.0.0.1:${port}/ws`), scenario: 'move', churnPerS, chatEveryMs: 0, now: () => performance.now(),
       counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(),
-      note: (e) => notes.set(e, (notes.get(e) ?? 0) + 1), defer: (b, data, at) => b.onMessage(data, at),
+      note: (e) => notes.set(e, (notes.get(e) ?? 0) + 1), defer: (b, from, data, at) => b.deferred(from, data, at),
     };
     const bot = new Bot(0, 'LTAAA', 1, ctx);
     const timer = setInterval(() => bot.update(performance.now()), 5);
@@ -198,6 +199,26 @@ describe('a bot follows REDIRECTs', () => {
     expect(bot.instance).toBe('owner');
     expect(ctx.counters.redirects).toBe(1);
     expect(s.paths.slice(0, 3)).toEqual(['/ws', '/owner/ws', '/owner/ws']);
+  });
+
+  it('drops a deferred WELCOME whose socket it has let go of, instead of going live without a socket', async () => {
+    const s = await fakeServer(() => 'welcome');
+    cleanup.push(s.close);
+    const held: [Wire, Buffer, number][] = [];
+    const ctx: BotContext = {
+      endpoint: endpoint(`ws://127.0.0.1:${s.port}/ws`), scenario: 'move', churnPerS: 0, chatEveryMs: 0, now: () => performance.now(),
+      counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(),
+      note: () => {}, defer: (_b, from, data, at) => { held.push([from, data, at]); }, // an overloaded worker: nothing decoded yet
+    };
+    const bot = new Bot(0, 'LTAAA', 1, ctx);
+    cleanup.push(() => bot.stop());
+    await bot.start();
+    await new Promise<void>((resolve) => { const t = setInterval(() => { if (held.length > 0) { clearInterval(t); resolve(); } }, 5); });
+    bot.stop(); // as when its WELCOME deadline passed: the socket is gone
+    for (const [from, data, at] of held) bot.deferred(from, data, at);
+    expect(bot.isLive).toBe(false);
+    expect(ctx.counters.live).toBe(0);
+    expect(() => bot.update(performance.now() + 1000)).not.toThrow();
   });
 });
 
