@@ -204,9 +204,9 @@ export function formatReport(r: Report): string {
     ['per bot per s', `${r.snapshots_per_bot_s} snapshots, ${r.bytes_in_per_bot_s} B in, ${r.bytes_out_per_bot_s} B out`],
     ['integrity', `${r.desyncs} desyncs, ${r.decode_errors} decode errors, ${r.missed_snapshots} missed snapshots, ${r.errors} errors`],
     ['server tick ms', `p50 ${s.tick_ms.p50}  p99 ${s.tick_ms.p99}  max ${s.tick_ms.max}  (${s.ticks_overrun} overrun, ${s.ticks_dropped} dropped)`
-      + (c.enabled ? `  (worst of ${n} instances)` : '')],
+      + (c.enabled ? `  (worst of ${plural(n, 'instance')})` : '')],
     ['server', `${s.cpu_s_per_s} cpu s/s, ${s.rss_mb} MB rss, ${s.snapshots_skipped} snapshots skipped, ${Math.round(s.snapshots_shared * 1000) / 10} % shared`
-      + (c.enabled ? `  (sum of ${n} instances)` : '')],
+      + (c.enabled ? `  (sum of ${plural(n, 'instance')})` : '')],
     ['input→ack ms', `p50 ${s.input_ack_ms.p50}  p99 ${s.input_ack_ms.p99}`],
     ['bots cpu', `${r.bot_cpu_s_per_s} cpu s/s, worker loop busy ≤ ${Math.round(r.bot_worker_elu_max * 100)} %`
       + (r.bot_worker_elu_max > 0.9 ? '  ← bots saturated: figures measure the bots, not the server' : '')],
@@ -219,7 +219,7 @@ export function formatReport(r: Report): string {
   if (c.redis) {
     const top = Object.entries(c.redis.by_command).slice(0, 6).map(([k, v]) => `${k} ${v}`).join(', ');
     rows.push(['redis', `${c.redis.commands_per_s} commands/s (budget 2×instances + 0.01×players = ${c.redis.budget_per_s.toFixed(1)}; `
-      + `${c.redis.instances} instances, ${c.redis.players} players)${top ? `: ${top}` : ''}`]);
+      + `${plural(c.redis.instances, 'instance')}, ${plural(c.redis.players, 'player')})${top ? `: ${top}` : ''}`]);
   }
   for (const [k, n] of r.error_kinds.slice(0, 5)) rows.push(['error', `${n}× ${k}`]);
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -243,3 +243,5 @@ export function checkGates(r: Report, g: Gates): string[] {
   }
   return out;
 }
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
