@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../server/deploy/procs.ts';
 import { type Endpoint, endpoint } from './endpoint.ts';
 import { fetchHealthz } from './healthz.ts';
 
@@ -19,17 +19,6 @@ export interface ServerProcess {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** A port nobody listens on right now (tiny race until the server binds it; fine on one machine). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export const hasTaskset = (): boolean => spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
 
