@@ -119,11 +119,12 @@ interface Door {
   context: uWS.us_socket_context_t;
 }
 
-/** Completes an upgrade once the room's route is known: here (if it admits us), elsewhere (REDIRECT), or 503. */
+/** A socket's data at the upgrade; `pending` when its route is still coming from Redis. */
 function socketData(door: Door, pending: Promise<Route> | null): SocketData {
   return { session: door.session, code: door.code, room: null, member: null, row: -1, link: null, redirect: null, peer: door.peer, pending, early: pending ? [] : null, gone: false };
 }
 
+/** Completes an upgrade whose route is known now: here (if the room admits us), elsewhere (REDIRECT at open), or 503. */
 function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void {
   const data = socketData(door, null);
   if (route.kind === 'unavailable') {
