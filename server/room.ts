@@ -26,6 +26,7 @@ import {
   SENT_ASK_RING, SOCKET_NONE, SOCKET_WELCOMED,
 } from './seats.ts';
 import { SnapshotFanout } from './fanout.ts';
+import type { RoomState } from './roomstate.ts';
 import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
 
@@ -132,6 +133,11 @@ export class Room {
   /** Snapshots sent (shared ones included), sent through the channel, and skipped for backed-up sockets. */
   get snapshotCounts(): SnapshotCounts {
     return { sent: this.fanout.sent, shared: this.fanout.shared, skipped: this.fanout.skipped };
+  }
+
+  /** This room as a restart or a hand-over saves it (server/roomstate.ts). */
+  state(): RoomState {
+    return { code: this.code, world: this.world, seats: this.seating.seatStates(), banned: this.seating.bannedSessions() };
   }
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */

@@ -18,6 +18,7 @@ import { encodeServer } from '../netcode/codec.ts';
 import { CLOSE_KICKED, CLOSE_NO_HELLO, CLOSE_REPLACED, CLOSE_ROOM_FULL, type RosterEntry, S_ERROR } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { Member } from './member.ts';
+import type { SeatState } from './roomstate.ts';
 import type { SeatContext } from './seats.ts';
 import type { Link } from './transport.ts';
 
@@ -176,6 +177,20 @@ export class Seating {
       out.push(m);
     }
     return out;
+  }
+
+  /** Each player's seat as saved (server/roomstate.ts), in join order. */
+  seatStates(): SeatState[] {
+    const out: SeatState[] = [];
+    for (const m of this.members.values()) {
+      if (m.playerId) out.push({ sid: m.sid, name: m.name, playerId: m.playerId, lastSeq: m.inputs.lastSeq });
+    }
+    return out;
+  }
+
+  /** Sessions an operator kicked from this room. */
+  bannedSessions(): string[] {
+    return [...this.banned];
   }
 
   /** Closes every socket (server shutdown). */
