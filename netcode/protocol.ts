@@ -81,6 +81,7 @@ export const CLOSE_KICKED = 4005; // removed by the server
 export const CLOSE_ROOM_CLOSED = 4006;
 export const CLOSE_NO_HELLO = 4007; // first message was not HELLO
 export const CLOSE_ROOM_FULL = 4008;
+export const CLOSE_RESTARTING = 4010; // the server restarts with the room saved: reconnect (with backoff) and resume the seat
 export const CLOSE_REDIRECT = 4009; // the room lives elsewhere: follow the REDIRECT just sent (not an error)
 
 /** Close codes after which a client must not reconnect on its own. */

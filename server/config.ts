@@ -33,6 +33,7 @@ export interface Config {
   chatBurst: number; // CHAT_BURST
   helloTimeoutS: number; // HELLO_TIMEOUT_S
   staticDir: string; // STATIC_DIR, the built client
+  stateFile: string; // STATE_FILE, where a standalone server saves its rooms on SIGTERM and restores them at start; empty = off
   tlsCert: string; // TLS_CERT, PEM file: with TLS_KEY, serve https + wss
   tlsKey: string; // TLS_KEY, PEM file
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'; // LOG_LEVEL
@@ -84,6 +85,7 @@ export function defaultConfig(): Config {
     chatBurst: 5,
     helloTimeoutS: 5,
     staticDir: 'dist/client',
+    stateFile: 'data/rooms.state',
     tlsCert: '',
     tlsKey: '',
     logLevel: 'info',
@@ -168,6 +170,7 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   chatBurst: ['CHAT_BURST', num(1, 100)],
   helloTimeoutS: ['HELLO_TIMEOUT_S', num(0.1, 600)],
   staticDir: ['STATIC_DIR', str],
+  stateFile: ['STATE_FILE', str],
   tlsCert: ['TLS_CERT', str],
   tlsKey: ['TLS_KEY', str],
   logLevel: ['LOG_LEVEL', level],

@@ -158,6 +158,12 @@ export class InputRule {
     e[at + HIGH_SEQ] = e[at + LAST_SEQ];
   }
 
+  /** A seat restored from a saved room: its client continues after `lastSeq`. */
+  restore(e: Float64Array, at: number, lastSeq: number): void {
+    e[at + LAST_SEQ] = lastSeq;
+    e[at + HIGH_SEQ] = lastSeq;
+  }
+
   pending(e: Float64Array, at: number): number {
     return e[at + LENGTH] | 0;
   }
@@ -327,6 +333,11 @@ export class InputQueue {
 
   get pending(): number {
     return this.rule.pending(this.e, this.at);
+  }
+
+  /** See `InputRule.restore`. */
+  restore(lastSeq: number): void {
+    this.rule.restore(this.e, this.at, lastSeq);
   }
 
   /** See `InputRule.rejoin`. */

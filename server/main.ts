@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
-import { CLOSE_GOING_AWAY } from '../netcode/protocol.ts';
+import { CLOSE_GOING_AWAY, CLOSE_RESTARTING } from '../netcode/protocol.ts';
 import { mountAdmin } from './admin.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { type Config, loadConfig } from './config.ts';
@@ -17,6 +17,7 @@ import { createMetrics } from './metrics.ts';
 import { RoomManager } from './rooms.ts';
 import type { Logger } from './log.ts';
 import { TrustedProxies } from './proxy.ts';
+import { saveStateFile, takeStateFile } from './statefile.ts';
 import { loadStatic } from './static.ts';
 import { mountWs, roomTopic } from './ws.ts';
 
@@ -26,7 +27,8 @@ export interface RunningServer {
   manager: RoomManager;
   cluster: ClusterNode;
   config: Config;
-  close(): Promise<void>;
+  /** Stops the server; `save`: a standalone server first writes its rooms to STATE_FILE (SIGTERM / SIGINT). */
+  close(opts?: { save?: boolean }): Promise<void>;
 }
 
 /** True when uWebSockets.js loaded its native binding rather than the slow `ws` fallback shim. */
@@ -38,7 +40,8 @@ export function uwsIsNative(): boolean {
 
 export type { Logger } from './log.ts';
 
-export async function startServer(config: Config, log: Logger = () => {}): Promise<RunningServer> {
+/** `restore`: a standalone server first takes back the rooms its last SIGTERM saved to STATE_FILE (what `npm start` does). */
+export async function startServer(config: Config, log: Logger = () => {}, opts: { restore?: boolean } = {}): Promise<RunningServer> {
   if (!uwsIsNative()) {
     throw new Error('uWebSockets.js native binding not loaded (fallback shim active); refusing to start. '
       + 'Unset UWS_USE_FALLBACK or reinstall on a supported platform (linux x64, Node 20).');
@@ -66,6 +69,8 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
     onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
     onRemoved: (code) => cluster.released(code),
   });
+  const standalone = cfg.redisUrl === '';
+  if (opts.restore && standalone && cfg.stateFile) restoreRooms(cfg, manager, clock(), log);
   const timers = new Set<NodeJS.Timeout>();
   const after = (ms: number, fn: () => void) => {
     const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
@@ -127,17 +132,54 @@ export async function startServer(config: Config, log: Logger = () => {}): Promi
     manager,
     cluster,
     config: cfg,
-    close: async () => {
+    close: async (opts = {}) => {
       running = false;
       clearTimeout(timer);
       clearInterval(beat);
-      for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
+      const kept = opts.save && standalone && cfg.stateFile !== '' && saveRooms(cfg, manager, log);
+      for (const room of manager.rooms.values()) {
+        if (kept) room.closeAll(CLOSE_RESTARTING, 'server restarting; your seat is kept');
+        else room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
+      }
       uWS.us_listen_socket_close(listenSocket);
       await cluster.stop();
       for (const t of timers) clearTimeout(t);
       await new Promise((r) => setImmediate(r));
     },
   };
+}
+
+/** Rooms saved by the last SIGTERM, back under their codes before the server listens. */
+function restoreRooms(cfg: Config, manager: RoomManager, now: number, log: Logger): void {
+  const read = takeStateFile(cfg.stateFile, cfg.tickRate, Date.now());
+  if (read.kind === 'set-aside') {
+    log('warn', `state file ${cfg.stateFile} not restored: ${read.reason}; set aside as ${read.movedTo}`);
+  } else if (read.kind === 'loaded') {
+    // The players' grace runs from the save: the time the server was down counts.
+    const awayMs = Math.max(0, Date.now() - read.saved.savedAt);
+    const ago = (awayMs / 1000).toFixed(1);
+    if (awayMs > cfg.resumeGraceS * 1000) {
+      log('info', `state file ${cfg.stateFile} was saved ${ago} s ago, longer than RESUME_GRACE_S (${cfg.resumeGraceS} s): nobody could resume; starting with no rooms`);
+      return;
+    }
+    const r = manager.restore(read.saved.rooms, now, awayMs);
+    log('info', `restored ${r.rooms} room(s) with ${r.players} seat(s) from ${cfg.stateFile}, saved ${ago} s ago; `
+      + `their players have ${(cfg.resumeGraceS - awayMs / 1000).toFixed(1)} s more (RESUME_GRACE_S) to come back`);
+  }
+}
+
+/** Writes every room with players to STATE_FILE; false (and a log line) when it could not. */
+function saveRooms(cfg: Config, manager: RoomManager, log: Logger): boolean {
+  const rooms = [...manager.rooms.values()].map((r) => r.state()).filter((s) => s.seats.length > 0);
+  try {
+    const bytes = saveStateFile(cfg.stateFile, { savedAt: Date.now(), tickRate: cfg.tickRate, rooms });
+    const seats = rooms.reduce((n, s) => n + s.seats.length, 0);
+    log('info', `saved ${rooms.length} room(s) with ${seats} seat(s) to ${cfg.stateFile} (${bytes} B)`);
+    return true;
+  } catch (err) {
+    log('error', `could not save the rooms to ${cfg.stateFile}: ${(err as Error).message}; players will find fresh rooms`);
+    return false;
+  }
 }
 
 /** `<hostname>-<port>`, folded to what INSTANCE_ID allows. */
@@ -159,10 +201,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const log: Logger = (level, msg) => {
     if (levels.indexOf(level) >= levels.indexOf(cfg.logLevel)) console[level === 'info' ? 'log' : level](`[${level}] ${msg}`);
   };
-  startServer(cfg, log).then((srv) => {
+  startServer(cfg, log, { restore: true }).then((srv) => {
+    let stopping = false;
     const stop = () => {
+      if (stopping) return;
+      stopping = true;
       log('info', 'shutting down');
-      srv.close().then(() => process.exit(0));
+      srv.close({ save: true }).then(() => process.exit(0));
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -41,7 +41,8 @@ export class Member {
   /** Kicked by an operator: no resume grace, the seat goes as soon as the socket has closed. */
   kicked = false;
 
-  constructor(readonly sid: string, readonly name: string, link: Link, now: number, cfg: Config, seats: SeatContext) {
+  /** `link` null: a seat restored from a saved room, waiting for its player to come back. */
+  constructor(readonly sid: string, readonly name: string, link: Link | null, now: number, cfg: Config, seats: SeatContext) {
     this.seats = seats;
     this.d = seats.table.data;
     this.row = seats.table.take();

@@ -140,6 +140,14 @@ export class Room {
     return { code: this.code, world: this.world, seats: this.seating.seatStates(), banned: this.seating.bannedSessions() };
   }
 
+  /** Puts a saved room's world and seats into this fresh room (nobody here yet); its players dropped `awayMs` ago. */
+  restore(s: RoomState, now: number, awayMs = 0): void {
+    this.seating.restore(s.seats, s.banned, now - awayMs);
+    this.world = s.world;
+    this.fanout.record(this.world, [], this.seatOf);
+    this.lastStepAt = now;
+  }
+
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */
   admits(sid: string): { ok: true } | { ok: false; reason: string } {
     return this.seating.admits(sid);

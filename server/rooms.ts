@@ -5,6 +5,7 @@
  */
 import type { Config } from './config.ts';
 import { Room, type SnapshotCounts } from './room.ts';
+import type { RoomState } from './roomstate.ts';
 import { TickScheduler } from './scheduler.ts';
 import type { Channel } from './transport.ts';
 import { SampleRing } from '../netcode/samples.ts';
@@ -68,6 +69,24 @@ export class RoomManager {
       this.clocks.set(room, new TickScheduler({ rate: this.cfg.tickRate, maxCatchUp: this.cfg.maxCatchUpTicks, now: now + phase }));
     }
     return room;
+  }
+
+  /**
+   * Rooms from a saved file, each into a fresh room under its code, their players away
+   * for `awayMs` already; returns how many rooms and seats came back.
+   */
+  restore(rooms: readonly RoomState[], now: number, awayMs = 0): { rooms: number; players: number } {
+    let players = 0;
+    let n = 0;
+    for (const s of rooms) {
+      if (this.rooms.has(s.code)) continue; // only at start-up, before anyone joined: not expected
+      const room = this.getOrCreate(s.code, now);
+      if (!room) break; // MAX_ROOMS reached
+      room.restore(s, now, awayMs);
+      players += s.seats.length;
+      n++;
+    }
+    return { rooms: n, players };
   }
 
   /** A fresh unused code. `pick(n)` returns an integer in [0, n). */

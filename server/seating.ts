@@ -188,6 +188,23 @@ export class Seating {
     return out;
   }
 
+  /**
+   * Seats of a saved room (an empty room only): each waits for its session for the resume
+   * grace from `droppedAt`, with its player and last input seq, as if its socket had dropped then.
+   */
+  restore(saved: readonly SeatState[], banned: readonly string[], droppedAt: number): void {
+    if (this.members.size > 0) throw new Error(`room ${this.code} is not empty: cannot restore seats into it`);
+    for (const s of saved) {
+      const m = new Member(s.sid, s.name, null, droppedAt, this.cfg, this.seats);
+      m.inputs.restore(s.lastSeq);
+      m.droppedAt = droppedAt;
+      this.members.set(s.sid, m);
+      this.seat(m, s.playerId);
+      this.expiring.add(m);
+    }
+    for (const sid of banned) this.banned.add(sid);
+  }
+
   /** Sessions an operator kicked from this room. */
   bannedSessions(): string[] {
     return [...this.banned];

@@ -70,4 +70,27 @@ describe('the saved form of rooms (server/roomstate.ts)', () => {
     expect(refusal(tampered(saved, (d) => { d.rooms[0].code = 'abc'; }))).toMatch(/code: expected 5 capital letters/);
     expect(refusal(tampered(saved, (d) => { d.rooms.push(d.rooms[0]); }))).toMatch(/appears twice/);
   });
+
+  it('a saved room restored into a fresh one gives each player back its seat: same id, position, score, last input seq, tick', () => {
+    const saved = played();
+    const state = decodeSavedRooms(encodeSavedRooms(saved)).rooms[0];
+    const was = state.world.players.find((p) => p.id === state.seats[0].playerId);
+    const h = new Harness();
+    h.room.restore(state, h.now, 1000);
+    expect(h.room.tick).toBe(state.world.tick);
+    expect(h.room.playerCount).toBe(2);
+    const ada = h.player('Ada'); // the same session id as in the saved room
+    const welcome = ada.events.find((e) => e.kind === 'welcome');
+    expect(welcome).toMatchObject({ resumed: true, playerId: state.seats[0].playerId });
+    h.ticks(3, [ada]);
+    const snap = ada.events.find((e) => e.kind === 'snapshot');
+    expect(snap?.kind === 'snapshot' && snap.snap.lastSeq).toBe(40); // its inputs continue after the saved seq
+    expect(ada.net.stats.desyncs).toBe(0);
+    expect(ada.entity()).toMatchObject({ x: was?.x, y: was?.y });
+    expect(h.room.world.players.find((p) => p.id === was?.id)?.score).toBe(was?.score);
+    expect(h.room.tick).toBe(state.world.tick + 3);
+    // Bob has not come back: his seat waits out what is left of the grace, then goes.
+    h.ticks(Math.ceil(((h.cfg.resumeGraceS * 1000 - 1000) / h.period)) + 2, [ada]);
+    expect(h.room.playerCount).toBe(1);
+  });
 });
