@@ -6,15 +6,13 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_RESTARTING } from '../netcode/protocol.ts';
-import { freePort, type Proc, spawnProc, waitUntil } from '../server/deploy/procs.ts';
+import { startInstance } from '../server/deploy/instance.ts';
+import { freePort, type Proc } from '../server/deploy/procs.ts';
 import { decodeSavedRooms, ROOM_STATE_MAGIC, ROOM_STATE_VERSION } from '../server/roomstate.ts';
 import { ClusterClient, token } from './helpers/cluster-client.ts';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('a standalone restart with STATE_FILE', () => {
   let dir: string;
@@ -25,10 +23,9 @@ describe('a standalone restart with STATE_FILE', () => {
 
   /** A server process on `port` with the state file in `dir`; resolves once it answers /healthz. */
   const start = async (stateFile: string): Promise<Proc> => {
-    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', SECRET: 'restart-secret', NPC_COUNT: '3', STATE_FILE: stateFile, LOG_LEVEL: 'info', REDIS_URL: '' };
-    const proc = spawnProc('srv', process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, log: (l) => logs.push(l) });
+    const env = { SECRET: 'restart-secret', NPC_COUNT: '3', STATE_FILE: stateFile, REDIS_URL: '' };
+    const { proc } = await startInstance({ id: 'srv', port, env, log: (l) => logs.push(l) });
     procs.push(proc);
-    await waitUntil('the server answering', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok === true, { proc });
     return proc;
   };
 

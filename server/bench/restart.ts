@@ -11,12 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ClusterClient, token } from '../../test/helpers/cluster-client.ts';
-import { freePort, type Proc, spawnProc, waitUntil } from '../deploy/procs.ts';
+import { startInstance } from '../deploy/instance.ts';
+import { freePort, type Proc } from '../deploy/procs.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({ options: { players: { type: 'string', default: '16' }, restarts: { type: 'string', default: '3' } } });
 const players = Number(values.players);
 const restarts = Number(values.restarts);
@@ -29,9 +28,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tickwire-restart-'));
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const start = async (): Promise<{ proc: Proc; at: number }> => {
-  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', SECRET: 'bench-restart', NPC_COUNT: '24', STATE_FILE: join(dir, 'rooms.state'), LOG_LEVEL: 'warn', REDIS_URL: '' };
-  const proc = spawnProc('server', process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, log: (l) => console.log(l) });
-  await waitUntil('the server answering', async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok === true, { proc, everyMs: 10 });
+  const env = { SECRET: 'bench-restart', NPC_COUNT: '24', STATE_FILE: join(dir, 'rooms.state'), LOG_LEVEL: 'warn', REDIS_URL: '' };
+  const { proc } = await startInstance({ id: 'server', port, env, log: (l) => console.log(l), pollMs: 10 });
   return { proc, at: performance.now() };
 };
 

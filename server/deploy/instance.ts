@@ -1,6 +1,7 @@
 /**
  * One tickwire instance as its own process (`node --import tsx server/main.ts`), with
- * its settings in the environment: what `npm run cluster` and the cluster tests run.
+ * its settings in the environment: what `npm run cluster`, the cluster tests and the
+ * restart tests run (without REDIS_URL it is a standalone server).
  * Ready once /healthz answers and, in a cluster, says it has registered.
  */
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ export interface InstanceOptions {
   env: Record<string, string>;
   log?: LineLog;
   timeoutMs?: number;
+  /** How often /healthz is asked while it starts (default 50 ms). */
+  pollMs?: number;
 }
 
 export interface Instance {
@@ -39,6 +42,6 @@ export async function startInstance(o: InstanceOptions): Promise<Instance> {
   await waitUntil(`instance ${o.id} to answer /healthz${clustered ? ' registered' : ''}`, async () => {
     const h = await getJson<Health>(`${http}/healthz`);
     return h !== null && (!clustered || h.cluster?.registered === true);
-  }, { proc, timeoutMs: o.timeoutMs ?? 30_000 });
+  }, { proc, timeoutMs: o.timeoutMs ?? 30_000, everyMs: o.pollMs });
   return { id: o.id, port, http, proc };
 }
