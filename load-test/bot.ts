@@ -167,7 +167,7 @@ export class Bot {
         this.onWelcome(ev.tickRate, ev.resumed, now);
         return;
       case 'redirect':
-        this.onRedirect(ev.url, ev.instance);
+        this.onRedirect(ev.url, ev.instance, ev.moved);
         return;
       case 'error':
         this.ctx.counters.errors++;
@@ -201,12 +201,12 @@ export class Bot {
    * The room lives on `instance`: connect there at once with the same room and token. Not a
    * disconnect and not an error; the server closes this socket (CLOSE_REDIRECT) right after.
    */
-  private onRedirect(url: string, instance: string): void {
+  private onRedirect(url: string, instance: string, moved: boolean): void {
     const ws = this.ws;
     if (!ws || (this.state !== 'connecting' && this.state !== 'live')) return;
     this.ws = null; // its close right after is not a refusal
-    ws.close(1000, 'redirected');
-    if (this.state === 'live') this.ctx.counters.live--; // the protocol sends it instead of WELCOME, but a server may move a room
+    ws.close(1000, moved ? 'moved' : 'redirected');
+    if (this.state === 'live') this.ctx.counters.live--; // a REDIRECT comes instead of WELCOME, a MOVE to a live bot
     this.state = 'connecting';
     let next: string;
     try {
@@ -221,7 +221,8 @@ export class Bot {
       this.attemptFailed(`over ${MAX_REDIRECTS} REDIRECTs in a row without a WELCOME (the last to ${instance})`);
       return;
     }
-    this.ctx.counters.redirects++;
+    if (moved) this.ctx.counters.moved++;
+    else this.ctx.counters.redirects++;
     this.target = next;
     this.open();
   }

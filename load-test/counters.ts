@@ -21,11 +21,12 @@ export interface Counters {
   chats: number;
   lateInputs: number; // inputs owed beyond the backlog clamp (the worker's loop fell behind)
   redirects: number; // REDIRECTs followed (a join at an instance that does not hold the room; not an error)
+  moved: number; // MOVEs followed (the room moved to another instance, its seat with it: a drain)
 }
 
 export const COUNTER_KEYS: readonly (keyof Counters)[] = [
   'started', 'connected', 'live', 'failed', 'disconnected', 'dropped', 'resumed', 'snapshots', 'missed', 'desyncs',
-  'decodeErrors', 'errors', 'bytesIn', 'bytesOut', 'inputs', 'chats', 'lateInputs', 'redirects',
+  'decodeErrors', 'errors', 'bytesIn', 'bytesOut', 'inputs', 'chats', 'lateInputs', 'redirects', 'moved',
 ];
 
 export function zeroCounters(): Counters {

@@ -9,7 +9,7 @@
  * - at most MAX_REDIRECTS in a row without a WELCOME: instances that disagree about a
  *   room's owner would bounce a client between them for ever.
  */
-import { S_REDIRECT } from '../netcode/protocol.ts';
+import { S_MOVE, S_REDIRECT } from '../netcode/protocol.ts';
 import { loopbackTarget } from './wire.ts';
 
 export const MAX_REDIRECTS = 5;
@@ -26,8 +26,9 @@ export function redirectTarget(url: string): string {
 }
 
 /**
- * A REDIRECT by its first two bytes (a msgpack fixarray of 4, then code 22). It must be handled
- * as it arrives, not queued behind a read burst: the server's close (CLOSE_REDIRECT) follows it
- * in the same read, and would otherwise look like a refused join.
+ * A REDIRECT or a MOVE by its first two bytes (a msgpack fixarray of 4, then code 22 or 23). It
+ * must be handled as it arrives, not queued behind a read burst: the server's close
+ * (CLOSE_REDIRECT) follows it in the same read, and would otherwise look like a refused join
+ * or a lost connection.
  */
-export const isRedirect = (data: Uint8Array): boolean => data[0] === 0x94 && data[1] === S_REDIRECT;
+export const isRedirect = (data: Uint8Array): boolean => data[0] === 0x94 && (data[1] === S_REDIRECT || data[1] === S_MOVE);

@@ -47,6 +47,8 @@ export interface Report {
     requested: number; connected: number; failed: number; disconnected: number; resumed: number; dropped: number; live_at_end: number;
     /** REDIRECTs followed over the whole run (a join at an instance that does not hold the room). */
     redirects: number;
+    /** MOVEs followed: the bot's room moved to another instance with its seat (a drain). */
+    moved: number;
     /** Live bots by the instance that welcomed them, at the window's end ({} on a standalone server). */
     per_instance: Record<string, number>;
   };
@@ -151,7 +153,7 @@ export function buildReport(i: ReportInput): Report {
     workers: i.workers,
     bots: {
       requested: i.requested, connected: f.connected, failed: f.failed, disconnected: f.disconnected, resumed: f.resumed,
-      dropped: f.dropped, live_at_end: i.end.counters.live, redirects: f.redirects, per_instance: i.end.instances,
+      dropped: f.dropped, live_at_end: i.end.counters.live, redirects: f.redirects, moved: f.moved, per_instance: i.end.instances,
     },
     duration_s: r2(dt),
     rtt_ms: quantiles(rtt),
@@ -194,7 +196,8 @@ export function formatReport(r: Report): string {
     ['scenario', `${r.scenario} @ ${r.tick_rate} Hz, ${r.workers} worker(s), ${r.url}`],
     ['bots', `${r.bots.connected}/${r.bots.requested} connected, ${r.bots.failed} failed, ${r.bots.disconnected} disconnected, `
       + `${r.bots.dropped} dropped, ${r.bots.resumed} resumed, ${r.bots.live_at_end} live at end`
-      + (c.enabled || r.bots.redirects > 0 ? `, ${r.bots.redirects} redirects followed` : '')],
+      + (c.enabled || r.bots.redirects > 0 ? `, ${r.bots.redirects} redirects followed` : '')
+      + (r.bots.moved > 0 ? `, ${r.bots.moved} moved with their room` : '')],
     ['window', `${r.duration_s} s`],
     ['rtt ms', `p50 ${r.rtt_ms.p50}  p95 ${r.rtt_ms.p95}  p99 ${r.rtt_ms.p99}  max ${r.rtt_ms.max}`],
     ['probe rtt ms', r.probe_rtt_ms

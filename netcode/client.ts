@@ -15,7 +15,7 @@ import { decodeServer, encodeClient } from './codec.ts';
 import type { Frame } from './frame.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, type InputFrame, LIMITS,
-  PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+  PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_MOVE, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { BASELINE_GONE, DESYNC, Replica } from './replica.ts';
 import { fieldValue, type Schema } from './schema.ts';
@@ -50,8 +50,9 @@ export type ClientEvent =
   /**
    * The room lives on another instance: connect to `url` (a ws:// or wss:// endpoint) with the
    * same room and token, at once. The socket closes with CLOSE_REDIRECT right after.
+   * `moved`: a MOVE, the room moved there with our seat (its instance drains for a deploy).
    */
-  | { kind: 'redirect'; url: string; instance: string; reason: string }
+  | { kind: 'redirect'; url: string; instance: string; reason: string; moved: boolean }
   | { kind: 'snapshot'; snap: SnapshotInfo }
   | { kind: 'pong'; clientTime: number; serverTime: number; now: number }
   | { kind: 'error'; code: number; reason: string }
@@ -161,7 +162,8 @@ export class NetClient {
       case S_ERROR:
         return { kind: 'error', code: msg.code, reason: msg.reason };
       case S_REDIRECT:
-        return { kind: 'redirect', url: msg.url, instance: msg.instance, reason: msg.reason };
+      case S_MOVE:
+        return { kind: 'redirect', url: msg.url, instance: msg.instance, reason: msg.reason, moved: msg.type === S_MOVE };
     }
   }
 

@@ -14,7 +14,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE,
   EV_NOTICE, EV_NPC_DOWN, EV_RESUME, EV_ROSTER, EV_ROUND_END, EV_ROUND_START, type InputFrame, LIMITS, type RosterEntry,
-  S_ERROR, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+  S_ERROR, S_MOVE, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { cleanText } from './text.ts';
 
@@ -171,13 +171,14 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
       return frameSnapshot(msg.tick, msg.baseTick, msg.checksum, msg.body, encodeEvents(msg.events));
     case S_PONG: return encoder.encode([S_PONG, msg.clientTime, msg.serverTime]);
     case S_ERROR: return encoder.encode([S_ERROR, msg.code, msg.reason]);
-    case S_REDIRECT: return encoder.encode([S_REDIRECT, msg.url, msg.instance, msg.reason]);
+    case S_REDIRECT:
+    case S_MOVE: return encoder.encode([msg.type, msg.url, msg.instance, msg.reason]);
   }
 }
 
 const isInstanceId = (v: unknown): v is string => typeof v === 'string' && v.length <= LIMITS.maxInstanceIdLength;
 
-/** A REDIRECT target: a ws:// or wss:// URL without query or fragment (the client adds room and token). */
+/** A REDIRECT or MOVE target: a ws:// or wss:// URL without query or fragment (the client adds room and token). */
 export function isSocketUrl(v: unknown): v is string {
   if (typeof v !== 'string' || v.length > LIMITS.maxUrlLength || !/^wss?:\/\/[^\s?#]+$/.test(v)) return false;
   try {
@@ -248,8 +249,9 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
       if (a.length !== 3 || !isUint(a[1], 4999) || typeof a[2] !== 'string') return fail('bad ERROR');
       return { ok: true, msg: { type: S_ERROR, code: a[1], reason: a[2] } };
     case S_REDIRECT:
-      if (a.length !== 4 || !isSocketUrl(a[1]) || !isInstanceId(a[2]) || !isStr(a[3])) return fail('bad REDIRECT');
-      return { ok: true, msg: { type: S_REDIRECT, url: a[1], instance: a[2], reason: a[3] } };
+    case S_MOVE:
+      if (a.length !== 4 || !isSocketUrl(a[1]) || !isInstanceId(a[2]) || !isStr(a[3])) return fail(`bad ${a[0] === S_MOVE ? 'MOVE' : 'REDIRECT'}`);
+      return { ok: true, msg: { type: a[0], url: a[1], instance: a[2], reason: a[3] } };
     default:
       return fail(`unknown message type ${String(a[0]).slice(0, 12)}`);
   }

@@ -36,12 +36,17 @@
  *             url = that instance's WebSocket endpoint (ws:// or wss://, no query). Sent instead of
  *             WELCOME, then the socket closes with CLOSE_REDIRECT; the client connects to url with
  *             the same room and token at once (no backoff, no error shown)
+ *   MOVE      [23, url, instance, reason]        the room itself moved to another instance (this one is
+ *             draining for a deploy): the seat, score and round went with it. Sent to a welcomed
+ *             client, then the socket closes with CLOSE_REDIRECT; the client connects to url at
+ *             once with the same token and resumes its seat there (HELLO with its resumeTick; the
+ *             new owner holds no baseline of it, so its first snapshot is a full one)
  *
  * Clients send intents (buttons, aim), never positions or dt. One message each way
  * per client per tick: events and chat ride on the snapshot.
  */
 
-export const PROTOCOL_VERSION = 3; // 3: WELCOME.instance, REDIRECT, EV_ANNOUNCE
+export const PROTOCOL_VERSION = 4; // 3: WELCOME.instance, REDIRECT, EV_ANNOUNCE; 4: MOVE
 
 export const C_HELLO = 1;
 export const C_INPUT = 2;
@@ -54,6 +59,7 @@ export const S_SNAPSHOT = 17;
 export const S_PONG = 18;
 export const S_ERROR = 21;
 export const S_REDIRECT = 22;
+export const S_MOVE = 23;
 
 /** Event kinds carried in SNAPSHOT.events. */
 export const EV_JOIN = 1; // [1, id, name]
@@ -82,7 +88,7 @@ export const CLOSE_ROOM_CLOSED = 4006;
 export const CLOSE_NO_HELLO = 4007; // first message was not HELLO
 export const CLOSE_ROOM_FULL = 4008;
 export const CLOSE_RESTARTING = 4010; // the server restarts with the room saved: reconnect (with backoff) and resume the seat
-export const CLOSE_REDIRECT = 4009; // the room lives elsewhere: follow the REDIRECT just sent (not an error)
+export const CLOSE_REDIRECT = 4009; // the room lives elsewhere: follow the REDIRECT or MOVE just sent (not an error)
 
 /** Close codes after which a client must not reconnect on its own. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
@@ -99,7 +105,7 @@ export const LIMITS = {
   maxSeq: 0xffffffff,
   maxMessageBytes: 1024,
   maxAnnouncementLength: 300, // characters
-  maxUrlLength: 512, // characters, REDIRECT.url
+  maxUrlLength: 512, // characters, REDIRECT.url and MOVE.url
   maxInstanceIdLength: 32, // characters
 } as const;
 
@@ -129,4 +135,5 @@ export type ServerMessage =
     }
   | { type: typeof S_PONG; clientTime: number; serverTime: number }
   | { type: typeof S_ERROR; code: number; reason: string }
-  | { type: typeof S_REDIRECT; url: string; instance: string; reason: string };
+  | { type: typeof S_REDIRECT; url: string; instance: string; reason: string }
+  | { type: typeof S_MOVE; url: string; instance: string; reason: string };

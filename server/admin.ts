@@ -6,6 +6,8 @@
  *   POST /api/admin/announce {"text"}                          → {ok, instances, text}
  *   POST /api/admin/kick {"player": SID} | {"room", "id"} [+ "reason"] → {kicked: [{instance, room, id, name}]}, 404 if none
  *   GET  /api/admin/players                                    → {instance, players: [{room, sid, id, name, connected, ip}]}
+ *   POST /api/admin/drain                                      → 202 {draining, instance, rooms, players, deadline_s}: this
+ *                                                                instance drains as on SIGTERM (drain.ts), then exits 0
  */
 import { timingSafeEqual } from 'node:crypto';
 import type uWS from 'uWebSockets.js';
@@ -14,6 +16,7 @@ import { cleanText } from '../netcode/text.ts';
 import { parseKickTarget } from './cluster/bus.ts';
 import type { ClusterNode } from './cluster/node.ts';
 import type { Config } from './config.ts';
+import type { Drainer } from './drain.ts';
 import { json, later, readBody } from './http.ts';
 import type { RoomManager } from './rooms.ts';
 
@@ -21,6 +24,9 @@ export interface AdminDeps {
   cfg: Config;
   manager: RoomManager;
   cluster: ClusterNode;
+  drainer: Drainer;
+  /** Starts the drain (and, in the server process, the exit after it). */
+  onDrain: () => void;
 }
 
 /** Whether `header` carries the admin token; answers 403 (API off) or 401 itself when not. */
@@ -74,6 +80,17 @@ export function mountAdmin(app: uWS.TemplatedApp, d: AdminDeps): void {
         const kicked = await d.cluster.kick(target, reason);
         return kicked.length ? ['200 OK', { kicked }] : ['404 Not Found', { error: 'no player matched on any live instance', kicked }];
       }, gone);
+    });
+  });
+
+  app.post('/api/admin/drain', (res, req) => {
+    if (!authorized(res, d.cfg, req.getHeader('authorization'))) return;
+    const already = d.drainer.draining;
+    const rooms = [...d.manager.rooms.values()];
+    if (!already) d.onDrain();
+    json(res, '202 Accepted', {
+      draining: true, already, instance: d.cluster.id, rooms: rooms.length, players: rooms.reduce((n, r) => n + r.playerCount, 0),
+      deadline_s: d.cfg.drainDeadlineS,
     });
   });
 

@@ -33,7 +33,8 @@ export interface Config {
   chatBurst: number; // CHAT_BURST
   helloTimeoutS: number; // HELLO_TIMEOUT_S
   staticDir: string; // STATIC_DIR, the built client
-  stateFile: string; // STATE_FILE, where a standalone server saves its rooms on SIGTERM and restores them at start; empty = off
+  stateFile: string; // STATE_FILE, where rooms are saved on SIGTERM when no other instance takes them, and restored at start; empty = off
+  drainDeadlineS: number; // DRAIN_DEADLINE_S, a drain hands rooms to other instances for at most this long, then saves the rest
   tlsCert: string; // TLS_CERT, PEM file: with TLS_KEY, serve https + wss
   tlsKey: string; // TLS_KEY, PEM file
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'; // LOG_LEVEL
@@ -54,6 +55,21 @@ function isAddressOrCidr(a: string): boolean {
   if (bits === undefined) return true;
   const n = Number(bits);
   return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+/** STATE_FILE's default; an instance of a cluster left at it uses data/rooms-<INSTANCE_ID>.state (see stateFileOf). */
+export const DEFAULT_STATE_FILE = 'data/rooms.state';
+
+/** Settings for which an empty value means "off" rather than "the default". */
+const OFF_WHEN_EMPTY: ReadonlySet<string> = new Set(['stateFile']);
+
+/**
+ * The state file this instance uses: STATE_FILE, except that instances of a cluster started
+ * in one directory must not share the default file, so theirs is named after INSTANCE_ID.
+ */
+export function stateFileOf(cfg: Pick<Config, 'stateFile' | 'redisUrl' | 'instanceId'>): string {
+  if (cfg.stateFile !== DEFAULT_STATE_FILE || cfg.redisUrl === '' || cfg.instanceId === '') return cfg.stateFile;
+  return `data/rooms-${cfg.instanceId}.state`;
 }
 
 export function defaultConfig(): Config {
@@ -85,7 +101,8 @@ export function defaultConfig(): Config {
     chatBurst: 5,
     helloTimeoutS: 5,
     staticDir: 'dist/client',
-    stateFile: 'data/rooms.state',
+    stateFile: DEFAULT_STATE_FILE,
+    drainDeadlineS: 10,
     tlsCert: '',
     tlsKey: '',
     logLevel: 'info',
@@ -171,6 +188,7 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   helloTimeoutS: ['HELLO_TIMEOUT_S', num(0.1, 600)],
   staticDir: ['STATIC_DIR', str],
   stateFile: ['STATE_FILE', str],
+  drainDeadlineS: ['DRAIN_DEADLINE_S', num(0.5, 600)],
   tlsCert: ['TLS_CERT', str],
   tlsKey: ['TLS_KEY', str],
   logLevel: ['LOG_LEVEL', level],
@@ -190,7 +208,8 @@ export function loadConfig(env: Record<string, string | undefined> = {}, overrid
   const cfg = defaultConfig() as unknown as Record<string, unknown>;
   for (const [key, [name, parse]] of Object.entries(ENV) as [string, [string, Parser<unknown>]][]) {
     const raw = env[name];
-    if (raw !== undefined && raw !== '') cfg[key] = parse(raw.trim(), name);
+    if (raw !== undefined && raw.trim() !== '') cfg[key] = parse(raw.trim(), name);
+    else if (raw !== undefined && OFF_WHEN_EMPTY.has(key)) cfg[key] = '';
   }
   const out = { ...(cfg as unknown as Config), ...overrides };
   if (!out.tlsCert !== !out.tlsKey) throw new Error('TLS_CERT and TLS_KEY go together: set both or neither');

@@ -26,6 +26,8 @@ export interface HttpDeps {
   /** Wall-clock seconds (token expiry). */
   wallS: () => number;
   uptimeS: () => number;
+  /** Draining for a deploy (drain.ts): /healthz answers 503 "draining" so a proxy takes the instance out. */
+  draining: () => boolean;
 }
 
 export function send(res: Res, status: string, type: string, body: string | Uint8Array, headers: [string, string][] = []): void {
@@ -115,8 +117,9 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
   app.get('/healthz', (res) => {
     const m = d.manager;
     const snaps = m.snapshotCounts;
-    json(res, '200 OK', {
-      status: 'ok',
+    const draining = d.draining();
+    json(res, draining ? '503 Service Unavailable' : '200 OK', {
+      status: draining ? 'draining' : 'ok',
       instance: d.cluster.id,
       cluster: d.cluster.health(),
       uptime_s: Math.round(d.uptimeS()),

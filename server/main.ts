@@ -8,16 +8,17 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
-import { CLOSE_GOING_AWAY, CLOSE_RESTARTING } from '../netcode/protocol.ts';
+import { CLOSE_GOING_AWAY } from '../netcode/protocol.ts';
 import { mountAdmin } from './admin.ts';
 import { ClusterNode } from './cluster/node.ts';
-import { type Config, loadConfig } from './config.ts';
+import { type Config, loadConfig, stateFileOf } from './config.ts';
+import { Drainer, type DrainReport } from './drain.ts';
 import { cpuSeconds, mountHttp } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { RoomManager } from './rooms.ts';
 import type { Logger } from './log.ts';
 import { TrustedProxies } from './proxy.ts';
-import { saveStateFile, takeStateFile } from './statefile.ts';
+import { takeStateFile } from './statefile.ts';
 import { loadStatic } from './static.ts';
 import { mountWs, roomTopic } from './ws.ts';
 
@@ -27,8 +28,21 @@ export interface RunningServer {
   manager: RoomManager;
   cluster: ClusterNode;
   config: Config;
-  /** Stops the server; `save`: a standalone server first writes its rooms to STATE_FILE (SIGTERM / SIGINT). */
-  close(opts?: { save?: boolean }): Promise<void>;
+  drainer: Drainer;
+  /**
+   * Drains (what SIGTERM / SIGINT do before exiting): hands every room to another instance
+   * of the cluster, or saves it to STATE_FILE; see drain.ts. Resolves when it is done.
+   */
+  drain(): Promise<DrainReport>;
+  /** Stops the server; players of rooms still here are told it is going away. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** First take back the rooms the last drain saved to STATE_FILE (what `npm start` does). */
+  restore?: boolean;
+  /** POST /api/admin/drain: what to do (main: drain, then exit 0); default: drain and stay up, empty. */
+  onDrainRequest?: () => void;
 }
 
 /** True when uWebSockets.js loaded its native binding rather than the slow `ws` fallback shim. */
@@ -40,8 +54,7 @@ export function uwsIsNative(): boolean {
 
 export type { Logger } from './log.ts';
 
-/** `restore`: a standalone server first takes back the rooms its last SIGTERM saved to STATE_FILE (what `npm start` does). */
-export async function startServer(config: Config, log: Logger = () => {}, opts: { restore?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger = () => {}, opts: StartOptions = {}): Promise<RunningServer> {
   if (!uwsIsNative()) {
     throw new Error('uWebSockets.js native binding not loaded (fallback shim active); refusing to start. '
       + 'Unset UWS_USE_FALLBACK or reinstall on a supported platform (linux x64, Node 20).');
@@ -69,8 +82,6 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
     onRemoved: (code) => cluster.released(code),
   });
-  const standalone = cfg.redisUrl === '';
-  if (opts.restore && standalone && cfg.stateFile) restoreRooms(cfg, manager, clock(), log);
   const timers = new Set<NodeJS.Timeout>();
   const after = (ms: number, fn: () => void) => {
     const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
@@ -80,15 +91,18 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     cfg, manager, log, wallMs: () => Date.now(), after, boot: randomBytes(8).toString('base64url'),
     newId: () => randomBytes(9).toString('base64url'), pick: (n) => randomInt(0, n),
     proc: () => ({ cpuS: cpuSeconds(), rssMb: Math.round(process.memoryUsage.rss() / 1048576) }),
+    now: clock, draining: () => drainer.draining, moving: (code) => drainer.routeOf(code),
   });
-  const { registry, rejected } = createMetrics(manager, cluster, () => (performance.now() - startedAt) / 1000);
+  const drainer = new Drainer({ cfg, manager, cluster, log, now: clock, wallMs: () => Date.now() });
+  const { registry, rejected } = createMetrics(manager, cluster, drainer, () => (performance.now() - startedAt) / 1000);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
 
   const proxies = new TrustedProxies(cfg.trustedProxies);
-  mountWs(app, { cfg, manager, cluster, proxies, now: clock, wallS, onReject: (status) => rejected.inc({ status: String(status) }) });
-  mountHttp(app, { cfg, manager, cluster, files, registry, now: clock, wallS, uptimeS: () => (performance.now() - startedAt) / 1000 });
-  mountAdmin(app, { cfg, manager, cluster });
+  const draining = () => drainer.draining;
+  mountWs(app, { cfg, manager, cluster, proxies, now: clock, wallS, draining, onReject: (status) => rejected.inc({ status: String(status) }) });
+  mountHttp(app, { cfg, manager, cluster, files, registry, now: clock, wallS, draining, uptimeS: () => (performance.now() - startedAt) / 1000 });
+  mountAdmin(app, { cfg, manager, cluster, drainer, onDrain: opts.onDrainRequest ?? (() => void drainer.start()) });
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(cfg.host, cfg.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (in use?)`))));
@@ -103,6 +117,8 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     cfg.publicUrl = `${scheme}://${wildcard ? (clustered ? hostname() : 'localhost') : cfg.host}:${port}`;
     if (clustered) log('warn', `PUBLIC_URL not set: other instances will send players to ${cfg.publicUrl}`);
   }
+  // Before the cluster registration (which claims every room held here), and before any socket is read.
+  if (opts.restore && stateFileOf(cfg) !== '') restoreRooms(cfg, manager, clock(), log);
   try {
     await cluster.start();
   } catch (err) {
@@ -132,15 +148,13 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     manager,
     cluster,
     config: cfg,
-    close: async (opts = {}) => {
+    drainer,
+    drain: () => drainer.start(),
+    close: async () => {
       running = false;
       clearTimeout(timer);
       clearInterval(beat);
-      const kept = opts.save && standalone && cfg.stateFile !== '' && saveRooms(cfg, manager, log);
-      for (const room of manager.rooms.values()) {
-        if (kept) room.closeAll(CLOSE_RESTARTING, 'server restarting; your seat is kept');
-        else room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
-      }
+      for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
       uWS.us_listen_socket_close(listenSocket);
       await cluster.stop();
       for (const t of timers) clearTimeout(t);
@@ -149,36 +163,23 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
   };
 }
 
-/** Rooms saved by the last SIGTERM, back under their codes before the server listens. */
+/** Rooms saved by the last drain, back under their codes before anyone can join. */
 function restoreRooms(cfg: Config, manager: RoomManager, now: number, log: Logger): void {
-  const read = takeStateFile(cfg.stateFile, cfg.tickRate, Date.now());
+  const file = stateFileOf(cfg);
+  const read = takeStateFile(file, cfg.tickRate, Date.now());
   if (read.kind === 'set-aside') {
-    log('warn', `state file ${cfg.stateFile} not restored: ${read.reason}; set aside as ${read.movedTo}`);
+    log('warn', `state file ${file} not restored: ${read.reason}; set aside as ${read.movedTo}`);
   } else if (read.kind === 'loaded') {
     // The players' grace runs from the save: the time the server was down counts.
     const awayMs = Math.max(0, Date.now() - read.saved.savedAt);
     const ago = (awayMs / 1000).toFixed(1);
     if (awayMs > cfg.resumeGraceS * 1000) {
-      log('info', `state file ${cfg.stateFile} was saved ${ago} s ago, longer than RESUME_GRACE_S (${cfg.resumeGraceS} s): nobody could resume; starting with no rooms`);
+      log('info', `state file ${file} was saved ${ago} s ago, longer than RESUME_GRACE_S (${cfg.resumeGraceS} s): nobody could resume; starting with no rooms`);
       return;
     }
     const r = manager.restore(read.saved.rooms, now, awayMs);
-    log('info', `restored ${r.rooms} room(s) with ${r.players} seat(s) from ${cfg.stateFile}, saved ${ago} s ago; `
+    log('info', `restored ${r.rooms} room(s) with ${r.players} seat(s) from ${file}, saved ${ago} s ago; `
       + `their players have ${(cfg.resumeGraceS - awayMs / 1000).toFixed(1)} s more (RESUME_GRACE_S) to come back`);
-  }
-}
-
-/** Writes every room with players to STATE_FILE; false (and a log line) when it could not. */
-function saveRooms(cfg: Config, manager: RoomManager, log: Logger): boolean {
-  const rooms = [...manager.rooms.values()].map((r) => r.state()).filter((s) => s.seats.length > 0);
-  try {
-    const bytes = saveStateFile(cfg.stateFile, { savedAt: Date.now(), tickRate: cfg.tickRate, rooms });
-    const seats = rooms.reduce((n, s) => n + s.seats.length, 0);
-    log('info', `saved ${rooms.length} room(s) with ${seats} seat(s) to ${cfg.stateFile} (${bytes} B)`);
-    return true;
-  } catch (err) {
-    log('error', `could not save the rooms to ${cfg.stateFile}: ${(err as Error).message}; players will find fresh rooms`);
-    return false;
   }
 }
 
@@ -201,13 +202,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const log: Logger = (level, msg) => {
     if (levels.indexOf(level) >= levels.indexOf(cfg.logLevel)) console[level === 'info' ? 'log' : level](`[${level}] ${msg}`);
   };
-  startServer(cfg, log, { restore: true }).then((srv) => {
+  let stop = () => {};
+  startServer(cfg, log, { restore: true, onDrainRequest: () => stop() }).then((srv) => {
     let stopping = false;
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
-      log('info', 'shutting down');
-      srv.close({ save: true }).then(() => process.exit(0));
+      log('info', 'shutting down: draining');
+      srv.drain().then(() => srv.close()).then(() => process.exit(0), (err: Error) => {
+        log('error', `shutdown failed: ${err.stack ?? err}`);
+        process.exit(1);
+      });
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

@@ -1,9 +1,10 @@
 /** Prometheus metrics (/metrics), collected from the room manager when scraped. */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ClusterNode } from './cluster/node.ts';
+import type { Drainer } from './drain.ts';
 import type { RoomManager } from './rooms.ts';
 
-export function createMetrics(manager: RoomManager, cluster: ClusterNode, uptimeS: () => number) {
+export function createMetrics(manager: RoomManager, cluster: ClusterNode, drainer: Drainer, uptimeS: () => number) {
   const registry = new Registry();
   const g = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -37,6 +38,21 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, uptime
   g('tickwire_cluster_bus_rejected_total', 'Bus messages dropped as malformed', () => c.busRejected);
   g('tickwire_announcements_total', 'Operator announcements delivered to this instance\'s rooms', () => c.announcements);
   g('tickwire_kicks_total', 'Players kicked on this instance', () => c.kicks);
+  // Drains (drain.ts) and hand-overs (cluster/handover.ts).
+  const ds = drainer.stats;
+  g('tickwire_draining', 'This instance is draining (1) or not (0)', () => (drainer.draining ? 1 : 0));
+  g('tickwire_handover_rooms_total', 'Rooms this instance handed to another instance while draining', () => ds.handed);
+  g('tickwire_handover_players_moved_total', 'Players told (MOVE) where their handed-over room went', () => ds.moved);
+  g('tickwire_handover_saved_total', 'Rooms a drain saved to the state file instead of handing them over', () => ds.saved);
+  g('tickwire_handover_lost_total', 'Rooms a drain could neither hand over nor save', () => ds.lost);
+  g('tickwire_handover_ms_p50', 'Hand-over time p50, room frozen to players told (ms)', () => ds.handoverMs.quantile(0.5));
+  g('tickwire_handover_ms_max', 'Longest hand-over (ms)', () => ds.handoverMs.peak);
+  g('tickwire_handover_received_total', 'Rooms taken over from draining instances', () => cluster.handover.counters.received);
+  g('tickwire_handover_refused_total', 'Rooms from draining instances this instance refused', () => cluster.handover.counters.refused);
+  new Gauge({
+    name: 'tickwire_handover_failures_total', help: 'Hand-over attempts that failed, by reason', labelNames: ['reason'], registers: [registry],
+    collect() { for (const [reason, n] of ds.failures) this.set({ reason }, n); },
+  });
   const rejected = new Counter({ name: 'tickwire_upgrades_rejected_total', help: 'WebSocket upgrades refused', labelNames: ['status'], registers: [registry] });
   return { registry, rejected };
 }

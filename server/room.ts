@@ -13,8 +13,8 @@ import {
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
-  type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION, type RosterEntry,
-  S_PONG, S_WELCOME, type WireEvent,
+  CLOSE_REDIRECT, type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION,
+  type RosterEntry, S_MOVE, S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { toWire } from './events.ts';
@@ -26,7 +26,7 @@ import {
   SENT_ASK_RING, SOCKET_NONE, SOCKET_WELCOMED,
 } from './seats.ts';
 import { SnapshotFanout } from './fanout.ts';
-import type { RoomState } from './roomstate.ts';
+import type { ChatLine, RoomState } from './roomstate.ts';
 import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
 
@@ -65,6 +65,8 @@ export class Room {
   /** Lag compensation: a shooter's targets where it saw them. */
   private readonly stepOptions = { rewind: { get: (shooter: number) => this.seenBy(shooter) } };
   private readonly fanout: SnapshotFanout;
+  /** On its way to another instance (a drain): it steps no more here, and chat said meanwhile is kept (takeChat). */
+  frozen = false;
   private lastStepAt: number; // ms
   /** The members' seat table, message limit and applied-input log. */
   private readonly seats: SeatContext;
@@ -135,9 +137,36 @@ export class Room {
     return { sent: this.fanout.sent, shared: this.fanout.shared, skipped: this.fanout.skipped };
   }
 
-  /** This room as a restart or a hand-over saves it (server/roomstate.ts). */
+  /**
+   * This room as a restart or a hand-over saves it (server/roomstate.ts): the world as of
+   * its last step, and the chat said since (taken: a room saves once, then goes).
+   */
   state(): RoomState {
-    return { code: this.code, world: this.world, seats: this.seating.seatStates(), banned: this.seating.bannedSessions() };
+    return {
+      code: this.code, world: this.world, seats: this.seating.seatStates(), banned: this.seating.bannedSessions(), chat: this.takeChat(),
+    };
+  }
+
+  /** Stops the room for a hand-over (it steps no more here) and returns its state. */
+  freeze(): RoomState {
+    this.frozen = true;
+    return this.state();
+  }
+
+  /** Chat said since the last step or the last call, taken out of the events the next step would send. */
+  takeChat(): ChatLine[] {
+    const chat: ChatLine[] = [];
+    this.pending = this.pending.filter((e) => {
+      if (e[0] !== EV_CHAT) return true;
+      chat.push([e[1] as number, e[2] as string]);
+      return false;
+    });
+    return chat;
+  }
+
+  /** Chat of players of this room said elsewhere (before a hand-over): everyone sees it with the next snapshot. */
+  addChat(chat: readonly ChatLine[]): void {
+    for (const [id, text] of chat) if (this.seating.byPlayer.has(id)) this.pending.push([EV_CHAT, id, text]);
   }
 
   /** Puts a saved room's world and seats into this fresh room (nobody here yet); its players dropped `awayMs` ago. */
@@ -146,6 +175,23 @@ export class Room {
     this.world = s.world;
     this.fanout.record(this.world, [], this.seatOf);
     this.lastStepAt = now;
+    this.addChat(s.chat);
+  }
+
+  /**
+   * The room now runs on instance `instance` (its endpoint `url`): every socket here is told
+   * so (MOVE) and closed (CLOSE_REDIRECT). Returns how many were.
+   */
+  moveAll(url: string, instance: string, reason: string): number {
+    const move = encodeServer({ type: S_MOVE, url, instance, reason });
+    let n = 0;
+    for (const m of this.seating.members.values()) {
+      if (!m.link) continue;
+      m.link.send(move);
+      m.link.close(CLOSE_REDIRECT, reason);
+      n++;
+    }
+    return n;
   }
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */

@@ -3,13 +3,15 @@
  * instance carries so that players come back to their seats and scores. One msgpack
  * document, versioned: `{ magic, version, savedAt, tickRate, rooms }`.
  *
- * Version 1, each room:
+ * Version 2, each room (version 1 had no `chat`):
  *   code    the room code (5 letters)
  *   world   the whole simulation state (game/sim/persist.ts checks it)
  *   seats   [{ sid, name, playerId, lastSeq }] one per player in the world: the session
  *           that may resume it, and the last input sequence applied for it (the client's
  *           reconciliation continues from there)
  *   banned  sessions an operator kicked, still refused after the move
+ *   chat    [[playerId, text], …] chat said after the world's last tick: the new owner
+ *           sends it with its first snapshot (every player's chat pane shows it)
  *
  * Read back like a message from outside: a file that is not ours, is truncated, comes
  * from a newer version, or breaks an invariant is refused with one line saying what
@@ -22,7 +24,7 @@ import { LIMITS } from '../netcode/protocol.ts';
 import { ROOM_CODE } from './rooms.ts';
 
 export const ROOM_STATE_MAGIC = 'tickwire-rooms';
-export const ROOM_STATE_VERSION = 1;
+export const ROOM_STATE_VERSION = 2;
 
 export interface SeatState {
   sid: string;
@@ -31,11 +33,14 @@ export interface SeatState {
   lastSeq: number;
 }
 
+export type ChatLine = [playerId: number, text: string];
+
 export interface RoomState {
   code: string;
   world: World;
   seats: SeatState[];
   banned: string[];
+  chat: ChatLine[];
 }
 
 export interface SavedRooms {
@@ -79,7 +84,7 @@ export function decodeSavedRooms(bytes: Uint8Array): SavedRooms {
   if (!Array.isArray(o.rooms) || o.rooms.length > MAX_ROOMS) throw new RoomStateError(`rooms: expected an array of at most ${MAX_ROOMS}`);
   const codes = new Set<string>();
   const rooms = o.rooms.map((r, i) => {
-    const room = parseRoom(r, `rooms[${i}]`);
+    const room = parseRoom(r, `rooms[${i}]`, o.version as number);
     if (codes.has(room.code)) throw new RoomStateError(`rooms[${i}].code: room ${room.code} appears twice`);
     codes.add(room.code);
     return room;
@@ -87,7 +92,7 @@ export function decodeSavedRooms(bytes: Uint8Array): SavedRooms {
   return { savedAt, tickRate, rooms };
 }
 
-function parseRoom(v: unknown, path: string): RoomState {
+function parseRoom(v: unknown, path: string, version: number): RoomState {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RoomStateError(`${path}: expected an object`);
   const o = v as Record<string, unknown>;
   if (typeof o.code !== 'string' || !ROOM_CODE.test(o.code)) throw new RoomStateError(`${path}.code: expected 5 capital letters`);
@@ -115,7 +120,20 @@ function parseRoom(v: unknown, path: string): RoomState {
   if (!Array.isArray(o.banned) || o.banned.some((b) => typeof b !== 'string' || b.length === 0 || b.length > MAX_SID)) {
     throw new RoomStateError(`${path}.banned: expected an array of session ids`);
   }
-  return { code: o.code, world, seats, banned: [...(o.banned as string[])] };
+  const chat = version >= 2 ? parseChat(o.chat, `${path}.chat`, players) : [];
+  return { code: o.code, world, seats, banned: [...(o.banned as string[])], chat };
+}
+
+const MAX_CHAT_LINES = 256;
+
+function parseChat(v: unknown, path: string, players: ReadonlySet<number>): ChatLine[] {
+  if (!Array.isArray(v) || v.length > MAX_CHAT_LINES) throw new RoomStateError(`${path}: expected an array of at most ${MAX_CHAT_LINES} lines`);
+  return v.map((c, i) => {
+    if (!Array.isArray(c) || c.length !== 2 || !players.has(c[0]) || typeof c[1] !== 'string' || [...c[1]].length > LIMITS.maxChatLength) {
+      throw new RoomStateError(`${path}[${i}]: expected [playerId of the world, text of at most ${LIMITS.maxChatLength} characters]`);
+    }
+    return [c[0], c[1]] as ChatLine;
+  });
 }
 
 function parseSeat(v: unknown, path: string): SeatState {

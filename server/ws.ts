@@ -66,6 +66,8 @@ export interface WsDeps {
   now: () => number;
   /** Wall-clock seconds (token expiry). */
   wallS: () => number;
+  /** Draining for a deploy: no room opens here any more. */
+  draining: () => boolean;
   onReject: (status: number) => void;
 }
 
@@ -142,6 +144,11 @@ function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void
       reject(res, '409 Conflict', ok.reason);
       return;
     }
+    if (!existing && d.draining()) {
+      d.onReject(503);
+      reject(res, '503 Service Unavailable', 'this server is shutting down; try again in a moment');
+      return;
+    }
     if (!existing && d.manager.rooms.size >= d.cfg.maxRooms) {
       d.onReject(503);
       reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
@@ -183,7 +190,7 @@ function redirect(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData, o:
 /** Seats the socket in its room (created if new here). False when it was refused and is closing. */
 function join(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData): boolean {
   const now = d.now();
-  const room = d.manager.getOrCreate(data.code, now);
+  const room = d.draining() && !d.manager.get(data.code) ? null : d.manager.getOrCreate(data.code, now);
   if (!room) {
     d.cluster.released(data.code);
     ws.end(CLOSE_TRY_AGAIN, 'too many rooms; try again later');

@@ -11,7 +11,9 @@ import { BTN_DOWN, BTN_FIRE, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../game/sim/con
 import { movePlayer } from '../game/sim/movement.ts';
 import { loadConfig } from '../server/config.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
-import { type BrowserHandle, enterName, ensureClientBuilt, launchBrowser, tw, waitConnected } from './helpers/browser.ts';
+import {
+  type BrowserHandle, earnPoint, enterName, ensureClientBuilt, launchBrowser, recordStatus, statusTexts, tw, waitConnected,
+} from './helpers/browser.ts';
 import { getToken, TestClient } from './helpers/net.ts';
 
 interface Seen { id: number; name: string; x: number; y: number; hp: number; score: number; own: boolean }
@@ -123,41 +125,14 @@ describe('browser client (Chromium)', () => {
   }, 20_000);
 
   it('a dropped socket shows "reconnecting", then resumes the same seat and score', async () => {
-    // Earn a point first: hunt the nearest drone with the real mouse.
-    const deadline = Date.now() + 20_000;
-    await b.mouse.down();
-    while ((await tw(b, (t) => t.score as number)) < 1) {
-      if (Date.now() > deadline) throw new Error('no drone downed in 20 s');
-      const aim = await b.evaluate(() => {
-        const t = (window as unknown as TW).tickwire;
-        const me = t.players.find((p: Seen) => p.own);
-        if (!me) return null;
-        let best = null;
-        let bestD = Infinity;
-        for (const n of t.npcs) {
-          const d = Math.hypot(n.x - me.x, n.y - me.y);
-          if (d < bestD) { best = n; bestD = d; }
-        }
-        return best ? t.debug.screenOf(best.x, best.y) : null;
-      });
-      if (aim) await b.mouse.move(aim.x, aim.y);
-      await b.waitForTimeout(50); // re-aim at the drone's new position every few frames
-    }
-    await b.mouse.up();
+    await earnPoint(b); // a point first, to see it kept
     const before = { id: await tw(b, (t) => t.playerId as number), score: await tw(b, (t) => t.score as number) };
     expect(before.score).toBeGreaterThanOrEqual(1);
 
-    // Record every text the status pill shows: the retry window (0.25–0.5 s) can fall between two
-    // polls of a page that renders at a few frames a second on a loaded machine.
-    await b.evaluate(() => {
-      const el = document.getElementById('status') as HTMLElement;
-      const seen: string[] = [el.textContent ?? ''];
-      (window as unknown as { statusTexts: string[] }).statusTexts = seen;
-      new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, subtree: true, characterData: true });
-    });
+    await recordStatus(b);
     expect(await b.evaluate(() => (window as unknown as TW).tickwire.debug.dropSocket())).toBe(true);
     await waitConnected(b);
-    const shown = await b.evaluate(() => (window as unknown as { statusTexts: string[] }).statusTexts);
+    const shown = await statusTexts(b);
     expect(shown.some((t) => /Reconnecting/.test(t))).toBe(true);
     expect(await tw(b, (t) => t.playerId)).toBe(before.id);
     await b.waitForFunction((s) => (window as unknown as TW).tickwire.score >= s, before.score);

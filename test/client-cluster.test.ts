@@ -4,7 +4,7 @@ import { lobbyInfo, newRoom, socketUrl } from '../game/client/src/api.ts';
 import { Events, lostSeat } from '../game/client/src/events.ts';
 import { onlineText } from '../game/client/src/lobby.ts';
 import { formatFigures, type Figures } from '../game/client/src/netgraph.ts';
-import { closeMessage } from '../game/client/src/status.ts';
+import { closeMessage, describe as connInfo } from '../game/client/src/status.ts';
 import { instanceEndpoint, instanceFromQuery, Target, usableEndpoint } from '../game/client/src/target.ts';
 import type { NetClient } from '../netcode/client.ts';
 import { CLOSE_KICKED, CLOSE_REDIRECT, EV_ANNOUNCE, EV_NOTICE } from '../netcode/protocol.ts';
@@ -157,9 +157,20 @@ describe('lobby and chat words', () => {
     const f: Figures = {
       ping: 0, jitter: 0, snapshotRate: 0, kbpsIn: 0, kbpsOut: 0, interpDelay: 0, transit: 0, bufferMs: 0, extrapolating: false,
       corrections: 0, correctionLast: 0, correctionMax: 0, correctionP99: 0, pendingInputs: 0, fps: 0, frameWorkMs: 0,
-      frameWorkMsP95: 0, entities: 0, desyncs: 0, sim: '', instance: 'b', redirects: 1,
+      frameWorkMsP95: 0, entities: 0, desyncs: 0, sim: '', instance: 'b', redirects: 1, moves: 0,
     };
     expect(formatFigures(f).split('\n')[0]).toBe('server    b   redirects 1');
+    expect(formatFigures({ ...f, redirects: 2, moves: 1 }).split('\n')[0]).toBe('server    b   redirects 2   moves 1');
     expect(formatFigures({ ...f, instance: '', redirects: 0 }).split('\n')[0]).toBe('server    standalone');
+  });
+
+  it('tells a player whose room moves that it is a short reconnect, not an error', () => {
+    const moving = 'Server update: moving you to another server…';
+    expect(connInfo('connecting', false, null, 0, '', true)).toEqual({ state: 'reconnecting', text: moving });
+    expect(connInfo('open', false, null, 0, '', true)).toEqual({ state: 'reconnecting', text: moving });
+    expect(connInfo('open', true, null, 0, '', true).state).toBe('connected');
+    expect(connInfo('connecting', false, null, 0, '', false).state).toBe('connecting');
+    // A move that fails falls back to the usual backoff and its words.
+    expect(connInfo('reconnecting', false, 1500, 0, '', true).text).toBe('Reconnecting in 2 s…');
   });
 });

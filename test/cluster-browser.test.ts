@@ -2,17 +2,24 @@
  * The browser client against a real cluster (redis-server, two instances, nginx in
  * front): two Chromium pages whose first sockets reach different instances through
  * nginx (`?instance=` pins the first one to an instance's prefix) end in the same room
- * and see each other move; then the room's instance is SIGKILLed and both pages come
- * back by themselves into the room reopened on the other instance, told it restarted.
+ * and see each other move. Then the room's instance drains (POST /api/admin/drain, as a
+ * deploy would) and both pages move with the room to the other instance, seats and
+ * scores kept, shown only a short reconnect; the drained instance starts again. Last, the
+ * room's instance is SIGKILLed and both pages come back by themselves into the room
+ * reopened on the other instance, told it restarted.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
 import { haveBinaries } from './helpers/binaries.ts';
-import { type BrowserHandle, enterName, ensureClientBuilt, launchBrowser, tw, waitConnected } from './helpers/browser.ts';
+import {
+  type BrowserHandle, earnPoint, enterName, ensureClientBuilt, launchBrowser, recordStatus, statusTexts, tw, waitConnected,
+} from './helpers/browser.ts';
 
 interface Seen { id: number; x: number; y: number; own: boolean }
-interface TW { tickwire: { players: Seen[]; instance: string; redirects: number; restarts: number; state: string; playerId: number } }
+interface TW {
+  tickwire: { players: Seen[]; instance: string; redirects: number; moves: number; restarts: number; state: string; playerId: number; score: number };
+}
 
 const enabled = haveBinaries('redis-server', 'nginx', 'chromium');
 
@@ -78,6 +85,40 @@ describe.skipIf(!enabled)('browser clients on a cluster behind nginx (Chromium)'
     }
     expect(await tw(a, (t) => t.desyncs)).toBe(0);
     expect(await tw(b, (t) => t.desyncs)).toBe(0);
+  }, 60_000);
+
+  it('when the room\'s instance drains, both pages move with the room to the other instance, same seat and score, shown a short reconnect', async () => {
+    await earnPoint(a); // something on the scoreboard to keep
+    const before = await Promise.all([a, b].map(async (p) => ({ id: await tw(p, (t) => t.playerId as number), score: await tw(p, (t) => t.score as number) })));
+    for (const p of [a, b]) await recordStatus(p);
+    const logFrom = await Promise.all([a, b].map((p) => tw(p, (t) => (t.stateLog as string[]).length)));
+    const drained = c.instances.find((i) => i.id === owner) as RunningCluster['instances'][number];
+    const other = c.instances.find((i) => i.id !== owner)?.id as string;
+    const res = await fetch(`${c.url}/i/${owner}/api/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${c.adminToken}` } });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ draining: true, instance: owner, rooms: 1, players: 2 });
+    expect(await drained.proc.exited).toBe(0);
+    for (const [k, p] of [a, b].entries()) {
+      await p.waitForFunction(({ to }) => {
+        const t = (window as unknown as TW).tickwire;
+        return t.state === 'connected' && t.instance === to && t.moves === 1;
+      }, { to: other }, { timeout: 10_000 });
+      expect(await tw(p, (t) => t.playerId)).toBe(before[k].id);
+      expect(await tw(p, (t) => t.score as number)).toBeGreaterThanOrEqual(before[k].score);
+      expect(await tw(p, (t) => t.restarts)).toBe(0); // the same room, not a fresh one
+      expect(await tw(p, (t) => t.desyncs)).toBe(0);
+      // The pill said the server moves us, then connected: never offline, never an error.
+      const shown = await statusTexts(p);
+      expect(shown.some((t) => /moving you to another server/.test(t)), shown.join(' | ')).toBe(true);
+      expect(shown.some((t) => /Offline|Disconnected/.test(t)), shown.join(' | ')).toBe(false);
+      const log = (await tw(p, (t) => t.stateLog as string[])).slice(logFrom[k]);
+      expect(log.at(-1)).toBe('connected');
+      expect(log.filter((s) => s === 'offline' || s === 'closed')).toEqual([]);
+    }
+    expect(before[0].score).toBeGreaterThanOrEqual(1);
+    // The deploy's second half: the drained instance starts again, empty, for the next test.
+    await c.start(owner);
+    owner = other;
   }, 60_000);
 
   it('when the room\'s instance dies, both pages are back in the room on the other instance, told it restarted', async () => {

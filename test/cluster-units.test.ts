@@ -8,7 +8,7 @@ import { normalizeAddress, TrustedProxies } from '../server/proxy.ts';
 
 const record = (id: string, over: Partial<InstanceRecord> = {}): InstanceRecord => ({
   id, url: `http://front/i/${id}`, ws: `ws://front/i/${id}/ws`, boot: 'b00t', startedAt: 1, at: 2, rooms: [], players: 0,
-  connected: 0, maxRooms: 500, cpuS: 0, rssMb: 50, ...over,
+  connected: 0, maxRooms: 500, cpuS: 0, rssMb: 50, draining: false, ...over,
 });
 
 describe('client address behind a proxy', () => {

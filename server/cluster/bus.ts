@@ -8,6 +8,12 @@
  *   announce  {v, type: 'announce', from, text}              every player of every instance sees it in chat
  *   kick      {v, type: 'kick', from, req, target, reason}   every instance kicks whoever matches
  *   kicked    {v, type: 'kicked', from, req, to, kicked}     each instance's answer to `to`'s kick `req`
+ *   handover  {v, type: 'handover', from, to, req, code, key}  `from` drains: the room `code` waits in
+ *                                                           Redis under `key` for `to` to take it
+ *   took      {v, type: 'took', from, to, req, code, ok, reason}  `from`'s answer: it owns and runs the
+ *                                                           room now (ok), or why not
+ *   late      {v, type: 'late', from, to, code, chat}        chat that reached the draining instance
+ *                                                           while its room was on the way: [[playerId, text], …]
  */
 import { LIMITS } from '../../netcode/protocol.ts';
 import { cleanText } from '../../netcode/text.ts';
@@ -24,8 +30,16 @@ export interface Kicked {
   name: string;
 }
 
+/** Chat lines at most one `late` message carries. */
+export const MAX_LATE_CHAT = 64;
+
+export type LateChat = [playerId: number, text: string];
+
 export type BusMessage =
   | { v: number; type: 'announce'; from: string; text: string }
+  | { v: number; type: 'handover'; from: string; to: string; req: string; code: string; key: string }
+  | { v: number; type: 'took'; from: string; to: string; req: string; code: string; ok: boolean; reason: string }
+  | { v: number; type: 'late'; from: string; to: string; code: string; chat: LateChat[] }
   | { v: number; type: 'kick'; from: string; req: string; target: KickTarget; reason: string }
   | { v: number; type: 'kicked'; from: string; req: string; to: string; kicked: Kicked[] };
 
@@ -74,6 +88,22 @@ export function parseBus(raw: string): BusMessage | null {
     case 'kicked':
       if (!isStr(m.req, 64) || !isStr(m.to, 32) || !Array.isArray(m.kicked) || m.kicked.length > 1000 || !m.kicked.every(isKicked)) return null;
       return { v: BUS_VERSION, type: 'kicked', from: m.from, req: m.req, to: m.to, kicked: m.kicked };
+    case 'handover':
+      if (!isStr(m.to, 32) || !isStr(m.req, 64) || !isRoomCode(m.code) || !isStr(m.key, 200) || !m.key.startsWith('tw:handover:')) return null;
+      return { v: BUS_VERSION, type: 'handover', from: m.from, to: m.to, req: m.req, code: m.code, key: m.key };
+    case 'took':
+      if (!isStr(m.to, 32) || !isStr(m.req, 64) || !isRoomCode(m.code) || typeof m.ok !== 'boolean' || typeof m.reason !== 'string') return null;
+      return { v: BUS_VERSION, type: 'took', from: m.from, to: m.to, req: m.req, code: m.code, ok: m.ok, reason: cleanText(m.reason, 300) };
+    case 'late': {
+      if (!isStr(m.to, 32) || !isRoomCode(m.code) || !Array.isArray(m.chat) || m.chat.length > MAX_LATE_CHAT) return null;
+      const chat: LateChat[] = [];
+      for (const c of m.chat) {
+        if (!Array.isArray(c) || c.length !== 2 || !isId(c[0]) || typeof c[1] !== 'string') return null;
+        const text = cleanText(c[1], LIMITS.maxChatLength);
+        if (text) chat.push([c[0], text]);
+      }
+      return { v: BUS_VERSION, type: 'late', from: m.from, to: m.to, code: m.code, chat };
+    }
     default:
       return null;
   }

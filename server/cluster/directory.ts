@@ -52,11 +52,16 @@ export interface DirectoryDeps {
   claimed: () => void;
   /** Our record is in Redis: only then may we claim (a claim is valid while its owner's record lives). */
   registered: () => boolean;
+  /** This instance drains: it claims nothing for itself. */
+  draining: () => boolean;
+  /** The route of a join for a room this instance is handing over (drain.ts). */
+  moving: (code: string) => Promise<Route> | undefined;
 }
 
 const HERE: Route = { kind: 'here' };
 const DOWN = 'the cluster directory (Redis) is unreachable; try again in a moment';
 const UNREGISTERED = 'this instance is not registered in the cluster yet; try again in a moment';
+const NOWHERE = 'this instance is draining and no other can take the room yet; try again in a moment';
 
 /** A Redis call whose failure the caller answers with 503 (Unavailable), not 500. */
 async function ask<T>(p: Promise<T>): Promise<T> {
@@ -118,6 +123,8 @@ export class Directory {
    * code for the least-loaded instance when no live instance owns it.
    */
   route(code: string): Route | Promise<Route> {
+    const moving = this.d.moving(code);
+    if (moving) return moving;
     if (this.d.manager.get(code) || !this.d.redis) return HERE;
     if (!this.d.redis.ready) return { kind: 'unavailable', reason: DOWN };
     if (!this.d.registered()) return { kind: 'unavailable', reason: UNREGISTERED };
@@ -129,16 +136,25 @@ export class Directory {
 
   private async resolve(code: string): Promise<Route> {
     const owner = await this.claim(code);
+    if (owner === null) return { kind: 'unavailable', reason: NOWHERE };
     if (owner.instance === this.d.cfg.instanceId) return HERE;
     const rec = (await this.records()).find((r) => r.id === owner.instance) ?? (await this.records(0)).find((r) => r.id === owner.instance);
     return rec ? { kind: 'elsewhere', owner: rec } : { kind: 'unavailable', reason: `room ${code} lives on instance ${owner.instance}, which is not answering` };
   }
 
-  /** The live owner of `code`, claiming it for the least-loaded instance when there is none. */
-  private async claim(code: string): Promise<{ instance: string; claimed: boolean }> {
+  /**
+   * The live owner of `code`, claiming it for the least-loaded instance when there is none;
+   * null when nobody could take it (every instance is full or draining).
+   */
+  private async claim(code: string): Promise<{ instance: string; claimed: boolean } | null> {
     const redis = this.d.redis as RedisLink;
     const records = await this.records();
-    const candidate = pickInstance(records, code, this.placed, this.d.cfg.maxPlayersPerRoom)?.id ?? this.d.cfg.instanceId;
+    const picked = pickInstance(records, code, this.placed, this.d.cfg.maxPlayersPerRoom)?.id;
+    if (picked === undefined && this.d.draining()) {
+      const r = await redis.cmd.twResolve(KEYS.rooms, code, '', KEYS.inst, KEYS.claims);
+      return r ? { instance: r[0], claimed: false } : null;
+    }
+    const candidate = picked ?? this.d.cfg.instanceId;
     const r = await redis.cmd.twResolve(KEYS.rooms, code, candidate, KEYS.inst, KEYS.claims);
     if (!r) throw new Error('RESOLVE answered nothing for a claim');
     const [instance, claimed] = r;
@@ -163,12 +179,14 @@ export class Directory {
   /** A fresh code, claimed for the least-loaded instance (POST /api/rooms); the room opens with its first join. */
   async newRoom(): Promise<RoomOwner> {
     const self = this.d.self();
+    if (!this.d.redis && this.d.draining()) throw new Unavailable('this server is shutting down; try again in a moment');
     if (!this.d.redis) return ownerOf(self, this.d.manager.newCode(this.d.pick), this.d.cfg.maxPlayersPerRoom);
     if (!this.d.redis.ready) throw new Unavailable(DOWN);
     if (!this.d.registered()) throw new Unavailable(UNREGISTERED);
     for (let i = 0; i < 8; i++) {
       const code = this.d.manager.newCode(this.d.pick);
       const owner = await ask(this.claim(code));
+      if (owner === null) throw new Unavailable(NOWHERE);
       if (!owner.claimed) continue; // taken elsewhere (one in millions): draw again
       const rec = (await ask(this.records())).find((r) => r.id === owner.instance) ?? self;
       return ownerOf(rec, code, this.d.cfg.maxPlayersPerRoom);

@@ -21,6 +21,7 @@ import { type InstanceRecord, parseRecord, type RoomEntry, wsEndpoint } from './
 import { RedisLink } from './redis.ts';
 import { KEYS } from './scripts.ts';
 import { Directory, type RoomOwner, type Route, Unavailable } from './directory.ts';
+import { Handover } from './handover.ts';
 
 export { Unavailable };
 export type { RoomOwner, Route };
@@ -39,6 +40,12 @@ export interface ClusterDeps {
   newId: () => string;
   proc: () => { cpuS: number; rssMb: number };
   pick: (n: number) => number;
+  /** Monotonic ms (the rooms' clock). */
+  now: () => number;
+  /** This instance is draining (drain.ts). */
+  draining: () => boolean;
+  /** Where a join for a room being handed over goes, once it is (drain.ts). */
+  moving: (code: string) => Promise<Route> | undefined;
 }
 
 export interface ClusterHealth {
@@ -61,6 +68,8 @@ export class ClusterNode {
   readonly clustered: boolean;
   readonly redis: RedisLink | null;
   readonly directory: Directory;
+  /** Rooms to and from draining instances; null standalone. */
+  readonly handover: Handover;
   registered = false;
   /** What happened, for /metrics. */
   readonly counters = {
@@ -85,6 +94,12 @@ export class ClusterNode {
       failed: (op, err) => this.failed(op, err),
       claimed: () => { this.counters.claims++; },
       registered: () => this.registered,
+      draining: d.draining,
+      moving: d.moving,
+    });
+    this.handover = new Handover({
+      redis: this.redis as RedisLink, cfg: d.cfg, manager: d.manager, log: d.log, now: d.now, wallMs: d.wallMs, after: d.after,
+      newId: d.newId, draining: d.draining, failed: (op, err) => this.failed(op, err),
     });
   }
 
@@ -109,7 +124,16 @@ export class ClusterNode {
     return {
       id: this.id, url: this.url, ws: this.ws, boot: this.d.boot, startedAt: this.startedAt, at: this.d.wallMs(), rooms,
       players: rooms.reduce((n, r) => n + r[1], 0), connected: m.clients, maxRooms: this.d.cfg.maxRooms, cpuS, rssMb,
+      draining: this.d.draining(),
     };
+  }
+
+  /** Writes our record now that we drain, so that no instance places a room here from now on. */
+  async publishDraining(): Promise<void> {
+    const redis = this.redis;
+    if (!redis?.ready) throw new Error('not connected');
+    if (!this.registered) throw new Error('not registered');
+    await redis.cmd.set(KEYS.inst + this.id, JSON.stringify(this.record()), 'PX', Math.round(this.d.cfg.clusterTtlS * 1000));
   }
 
   /**
@@ -161,8 +185,14 @@ export class ClusterNode {
       const codes = [...this.d.manager.rooms.keys()];
       const owners = await Promise.all(codes.map((c) => redis.cmd.twResolve(KEYS.rooms, c, this.id, KEYS.inst, KEYS.claims)));
       owners.forEach((o, i) => {
-        if (o && o[0] !== this.id) {
-          this.counters.claimConflicts++;
+        if (!o || o[0] === this.id) return;
+        this.counters.claimConflicts++;
+        const room = this.d.manager.get(codes[i]);
+        if (room && room.connectedCount === 0) {
+          // Restored from the state file, but the cluster moved on: its players went to the other one.
+          this.d.manager.remove(room);
+          this.d.log('warn', `directory: room ${codes[i]} (restored here, nobody back yet) is owned by instance ${o[0]} now; dropped here`);
+        } else {
           this.d.log('warn', `directory: room ${codes[i]} runs here but instance ${o[0]} claimed it meanwhile; both keep their players`);
         }
       });
@@ -284,6 +314,7 @@ export class ClusterNode {
       this.counters.busRejected++;
       return;
     }
+    if (this.handover.onBus(m)) return;
     switch (m.type) {
       case 'announce':
         this.announceHere(m.text);
@@ -296,6 +327,8 @@ export class ClusterNode {
       }
       case 'kicked':
         if (m.to === this.id) this.kicks.get(m.req)?.(m.from, m.kicked);
+        return;
+      default:
         return;
     }
   }

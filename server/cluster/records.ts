@@ -24,6 +24,8 @@ export interface InstanceRecord {
   maxRooms: number;
   cpuS: number; // process CPU seconds since start
   rssMb: number;
+  /** Draining for a deploy: it hands its rooms away and takes no new ones. */
+  draining: boolean;
 }
 
 /** The WebSocket endpoint of a public http(s) base: http → ws, https → wss, + /ws. */
@@ -48,10 +50,11 @@ export function parseRecord(json: string | null): InstanceRecord | null {
   }
   if (!v || typeof v !== 'object' || !isStr(v.id, 32) || !isStr(v.url, 512) || !isStr(v.ws, 512) || !isStr(v.boot, 64)
     || !isNum(v.startedAt) || !isNum(v.at) || !Array.isArray(v.rooms) || v.rooms.length > 100_000 || !v.rooms.every(isRoom)
-    || !isNum(v.players) || !isNum(v.connected) || !isNum(v.maxRooms) || !isNum(v.cpuS) || !isNum(v.rssMb)) {
+    || !isNum(v.players) || !isNum(v.connected) || !isNum(v.maxRooms) || !isNum(v.cpuS) || !isNum(v.rssMb)
+    || (v.draining !== undefined && typeof v.draining !== 'boolean')) {
     return null;
   }
-  return v as InstanceRecord;
+  return { ...v, draining: v.draining === true } as InstanceRecord;
 }
 
 /**
@@ -73,7 +76,8 @@ function fnv(s: string): number {
 }
 
 /**
- * Where a new room `code` should live: the least-loaded instance that has room for it.
+ * Where a new room `code` should live: the least-loaded instance that has room for it and
+ * is not draining (a drained room goes the same way).
  * Ties (a burst of new rooms against records a heartbeat old) are broken by a hash of
  * code and instance, so a burst spreads over the cluster instead of piling on one.
  * `placed[id]` counts the rooms this instance sent there since that record was read.
@@ -86,7 +90,7 @@ export function pickInstance(
   let bestHash = 0;
   for (const r of records) {
     const p = placed.get(r.id) ?? 0;
-    if (r.rooms.length + p >= r.maxRooms) continue;
+    if (r.draining || r.rooms.length + p >= r.maxRooms) continue;
     const load = loadOf(r, p, seatsPerRoom);
     const hash = fnv(`${code}/${r.id}`);
     if (load < bestLoad || (load === bestLoad && hash > bestHash)) {
@@ -102,7 +106,7 @@ export function pickInstance(
 export function publicInstance(r: InstanceRecord, self: boolean) {
   return {
     id: r.id, url: r.url, ws: r.ws, self, rooms: r.rooms.length, players: r.players, connected: r.connected,
-    max_rooms: r.maxRooms, cpu_s: r.cpuS, rss_mb: r.rssMb, started_at: r.startedAt, heartbeat_at: r.at,
+    max_rooms: r.maxRooms, cpu_s: r.cpuS, rss_mb: r.rssMb, started_at: r.startedAt, heartbeat_at: r.at, draining: r.draining,
   };
 }
 

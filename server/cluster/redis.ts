@@ -21,6 +21,7 @@ export interface Scripted {
   twList(instances: string, instPrefix: string): Promise<string[]>;
   twPrune(rooms: string, instances: string, dead: string, instPrefix: string, claimsPrefix: string): Promise<number>;
   twDeregister(rooms: string, instances: string, inst: string, claims: string, me: string, boot: string): Promise<number>;
+  twTransfer(rooms: string, fromClaims: string, toClaims: string, code: string, from: string, to: string, instPrefix: string): Promise<number | string>;
 }
 
 export class RedisLink {

@@ -9,6 +9,8 @@
  *   tw:rooms            HASH    room code → owning instance id (the directory)
  *   tw:claims:<id>      SET     the codes <id> owns, to clean up after it died
  *   tw:bus              channel messages between instances (bus.ts)
+ *   tw:handover:<code>:<req>  STRING  a room on its way from a draining instance to its new
+ *                               owner (roomstate.ts bytes), PX 30 s, taken (GETDEL) by the new owner
  *
  * A claim has no TTL of its own: it is valid while its owner's record lives, so the
  * heartbeat refreshes every claim of an instance with one command, whatever its number
@@ -21,6 +23,7 @@ export const KEYS = {
   rooms: 'tw:rooms',
   claims: 'tw:claims:',
   bus: 'tw:bus',
+  handover: 'tw:handover:',
 } as const;
 
 /** [name, number of KEYS, source]. ioredis sends EVALSHA and falls back to EVAL after a Redis restart. */
@@ -123,4 +126,19 @@ redis.call('SREM', KEYS[2], ARGV[1])
 return freed
 `];
 
-export const SCRIPTS: readonly ScriptDef[] = [REGISTER, RESOLVE, RELEASE, LIST, PRUNE, DEREGISTER];
+/**
+ * TRANSFER(rooms, claims:<from>, claims:<to>; code, from, to, instPrefix) → 1 when `to` owns
+ * `code` now, or the id of the live instance that owns it instead: the new owner of a
+ * handed-over room takes the claim of the draining one. Refused only when a third live
+ * instance holds the code (it claimed it meanwhile, after a split): both keep their players.
+ */
+const TRANSFER: ScriptDef = ['twTransfer', 3, `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur and cur ~= ARGV[2] and cur ~= ARGV[3] and redis.call('EXISTS', ARGV[4] .. cur) == 1 then return cur end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+`];
+
+export const SCRIPTS: readonly ScriptDef[] = [REGISTER, RESOLVE, RELEASE, LIST, PRUNE, DEREGISTER, TRANSFER];

@@ -5,7 +5,9 @@
  *   npm run cluster -- --instances 3 --port 8080 [--public-host 127.0.0.1] [--quiet]
  *
  * Prints `cluster ready at http://HOST:PORT` once every part answers, and stops
- * everything it started on Ctrl-C or SIGTERM. Settings in the environment (TICK_RATE,
+ * everything it started on Ctrl-C or SIGTERM. SIGHUP (`kill -HUP <pid>`) restarts the
+ * instances one by one, as a deploy does: each drains (its rooms and players move to
+ * the others), exits, and starts again on its port before the next one goes. Settings in the environment (TICK_RATE,
  * MAX_PLAYERS_PER_ROOM, …) reach every instance; SECRET and ADMIN_TOKEN are made up
  * once for the whole cluster when not set. `startCluster` is the same for the tests.
  */
@@ -46,6 +48,12 @@ export interface RunningCluster {
   runDir: string;
   /** The settings instance `id` runs with (to start it again the same way). */
   envOf(id: string): Record<string, string>;
+  /** Starts instance `id` again (it exited) on its port with its settings; resolves once it has registered. */
+  start(id: string): Promise<Instance>;
+  /** SIGTERM to instance `id` (it drains and exits), then `start(id)`; resolves with its exit code and the new process. */
+  restart(id: string): Promise<{ code: number | null; instance: Instance }>;
+  /** `restart` of every instance in turn (a rolling deploy); `log` says how each went. */
+  rollingRestart(log?: LineLog): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -72,12 +80,30 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
     started.push(redis);
     const ids = instanceIds(o.instances);
     const ports = await Promise.all(ids.map(() => freePort()));
+    // Each instance's STATE_FILE (what a drain saves when no other instance takes a room) lives and dies with this cluster.
     const envOf = (id: string): Record<string, string> => ({
+      STATE_FILE: join(runDir, `rooms-${id}.state`),
       ...env, REDIS_URL: redis.url, PUBLIC_URL: `http://${host.includes(':') ? `[${host}]` : host}:${port}/i/${id}`, SECRET: secret,
       ADMIN_TOKEN: adminToken, TRUSTED_PROXIES: '127.0.0.1,::1',
     });
     const instances = await Promise.all(ids.map((id, i) => startInstance({ id, port: ports[i], env: envOf(id), log: o.log })));
-    for (const i of instances) started.push({ stop: () => i.proc.stop() });
+    // Stopped by id: a restarted instance is a new process in the same slot.
+    const slot = (id: string) => instances.findIndex((i) => i.id === id);
+    for (const id of ids) started.push({ stop: () => instances[slot(id)].proc.stop() });
+    const start = async (id: string): Promise<Instance> => {
+      const k = slot(id);
+      if (k < 0) throw new Error(`no instance ${id} in this cluster (${ids.join(', ')})`);
+      if (instances[k].proc.running) throw new Error(`instance ${id} is still running`);
+      instances[k] = await startInstance({ id, port: instances[k].port, env: envOf(id), log: o.log });
+      return instances[k];
+    };
+    const restart = async (id: string) => {
+      const k = slot(id);
+      if (k < 0) throw new Error(`no instance ${id} in this cluster (${ids.join(', ')})`);
+      // The drain has DRAIN_DEADLINE_S to finish; SIGKILL only well past it.
+      const code = await instances[k].proc.stop('SIGTERM', 60_000);
+      return { code, instance: await start(id) };
+    };
     const clientDir = o.clientDir ?? join(ROOT, 'dist/client');
     if (!existsSync(join(clientDir, 'index.html'))) o.log?.(`no built client in ${clientDir}: run \`npm run build\` (the game page will 404)`);
     const nginx = await startNginx({
@@ -91,7 +117,14 @@ export async function startCluster(o: ClusterOptions): Promise<RunningCluster> {
       const all = await Promise.all([`${url}/healthz`, ...ids.map((id) => `${url}/i/${id}/healthz`)].map((u) => getJson(u)));
       return all.every((h) => h !== null);
     }, { timeoutMs: 10_000 });
-    return { url, port, redis, instances, nginx, secret, adminToken, runDir, envOf, stop: stopAll };
+    const rollingRestart = async (log: LineLog = () => {}) => {
+      for (const id of ids) {
+        const t0 = performance.now();
+        const { code } = await restart(id);
+        log(`cluster: instance ${id} drained (exit ${code ?? 'killed'}) and back in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      }
+    };
+    return { url, port, redis, instances, nginx, secret, adminToken, runDir, envOf, start, restart, rollingRestart, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
@@ -130,8 +163,17 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    let rolling = false;
+    process.on('SIGHUP', () => {
+      if (rolling || stopping) return;
+      rolling = true;
+      console.log(`cluster: SIGHUP, restarting ${c.instances.length} instance(s) one by one`);
+      c.rollingRestart((l) => console.log(l)).then(() => console.log('cluster: rolling restart done'), (err: Error) => {
+        console.error(`cluster: rolling restart stopped: ${err.message}`);
+      }).finally(() => { rolling = false; });
+    });
     for (const i of c.instances) {
-      i.proc.exited.then((code) => { if (!stopping) console.log(`cluster: instance ${i.id} exited (${code ?? 'killed'}); the others go on`); });
+      i.proc.exited.then((code) => { if (!stopping && !rolling) console.log(`cluster: instance ${i.id} exited (${code ?? 'killed'}); the others go on`); });
     }
     c.nginx.proc.exited.then(() => stop('nginx exited'));
     c.redis.proc.exited.then(() => { if (!stopping) console.log('cluster: redis-server exited; games go on, instances retry'); });

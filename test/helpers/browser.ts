@@ -72,6 +72,59 @@ export async function waitConnected(page: Page, timeout = 15_000): Promise<void>
   }, undefined, { timeout });
 }
 
+interface Hunter {
+  tickwire: {
+    score: number;
+    players: { own: boolean; x: number; y: number }[];
+    npcs: { x: number; y: number }[];
+    debug: { screenOf(x: number, y: number): { x: number; y: number } | null };
+  };
+}
+
+/** Earns the page's player a point: hunts the nearest drone with the real mouse. Resolves with the score. */
+export async function earnPoint(page: Page, timeoutMs = 20_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  await page.mouse.down();
+  try {
+    for (;;) {
+      const score = await page.evaluate(() => (window as unknown as Hunter).tickwire.score);
+      if (score >= 1) return score;
+      if (Date.now() > deadline) throw new Error(`no drone downed in ${timeoutMs / 1000} s`);
+      const aim = await page.evaluate(() => {
+        const t = (window as unknown as Hunter).tickwire;
+        const me = t.players.find((p) => p.own);
+        if (!me) return null;
+        let best = null;
+        let bestD = Infinity;
+        for (const n of t.npcs) {
+          const d = Math.hypot(n.x - me.x, n.y - me.y);
+          if (d < bestD) { best = n; bestD = d; }
+        }
+        return best ? t.debug.screenOf(best.x, best.y) : null;
+      });
+      if (aim) await page.mouse.move(aim.x, aim.y);
+      await page.waitForTimeout(50); // re-aim at the drone's new position every few frames
+    }
+  } finally {
+    await page.mouse.up();
+  }
+}
+
+/**
+ * Records every text the status pill shows from now on (window.statusTexts): a short state
+ * can fall between two polls of a page that renders at a few frames a second on a loaded machine.
+ */
+export async function recordStatus(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const el = document.getElementById('status') as HTMLElement;
+    const seen: string[] = [el.textContent ?? ''];
+    (window as unknown as { statusTexts: string[] }).statusTexts = seen;
+    new MutationObserver(() => seen.push(el.textContent ?? '')).observe(el, { childList: true, subtree: true, characterData: true });
+  });
+}
+
+export const statusTexts = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { statusTexts: string[] }).statusTexts);
+
 /** Reads a window.tickwire field (or expression over it). */
 export function tw<T>(page: Page, f: (t: Record<string, unknown>) => T): Promise<T> {
   return page.evaluate(`(${f.toString()})(window.tickwire)`) as Promise<T>;

@@ -7,11 +7,30 @@
  * happened (welcomes, redirects, close codes, events) for the test to assert on.
  */
 import WebSocket from 'ws';
-import { ARENA_SCHEMA } from '../../game/sim/netschema.ts';
+import { ARENA_SCHEMA, T_PLAYER, T_ROUND } from '../../game/sim/netschema.ts';
 import { type ClientEvent, NetClient } from '../../netcode/client.ts';
-import type { WireEvent } from '../../netcode/protocol.ts';
+import { decodeServer } from '../../netcode/codec.ts';
+import { type Frame, frameEntity } from '../../netcode/frame.ts';
+import { S_SNAPSHOT, type WireEvent } from '../../netcode/protocol.ts';
 import { ReconnectingSocket, type SocketState, type WebSocketLike } from '../../netcode/socket.ts';
 import { Waits } from './waits.ts';
+
+/** What a frame says of the game: its tick, the round and each player's score (frames may be recycled: this is a copy). */
+export interface GameSummary {
+  tick: number;
+  round: { number: number; time: number };
+  players: Map<number, { score: number; kills: number; deaths: number }>;
+}
+
+export function summarize(frame: Frame): GameSummary {
+  const out: GameSummary = { tick: frame.tick, round: { number: 0, time: 0 }, players: new Map() };
+  for (let i = 0; i < frame.count; i++) {
+    const e = frameEntity(ARENA_SCHEMA, frame, i);
+    if (e.type === T_ROUND) out.round = { number: e.obj.number, time: e.obj.time };
+    else if (e.type === T_PLAYER) out.players.set(e.id, { score: e.obj.score, kills: e.obj.kills, deaths: e.obj.deaths });
+  }
+  return out;
+}
 
 export interface Welcome {
   instance: string;
@@ -25,6 +44,13 @@ export class ClusterClient extends Waits {
   readonly socket: ReconnectingSocket;
   readonly welcomes: Welcome[] = [];
   readonly redirects: string[] = [];
+  /** MOVEs followed (the room went to another instance with our seat): where, when, and the game as we last saw it. */
+  readonly moves: { instance: string; at: number; last: GameSummary | null; lastAt: number }[] = [];
+  /** The first snapshot after each WELCOME: its baseTick (0 = full), the game it shows, and when it came. */
+  readonly firsts: { base: number; game: GameSummary; at: number }[] = [];
+  /** The newest applied frame, and when it came. */
+  private frame: Frame | null = null;
+  private frameAt = 0;
   readonly events: WireEvent[] = [];
   readonly states: { state: SocketState; code?: number; reason?: string }[] = [];
   snapshots = 0;
@@ -55,16 +81,26 @@ export class ClusterClient extends Waits {
   }
 
   private onMessage(bytes: Uint8Array): void {
-    const ev: ClientEvent = this.net.receive(bytes, performance.now());
+    const now = performance.now();
+    const first = this.welcomes.length > this.firsts.length;
+    const ev: ClientEvent = this.net.receive(bytes, now);
     switch (ev.kind) {
       case 'redirect':
-        this.redirects.push(ev.instance);
+        if (ev.moved) this.moves.push({ instance: ev.instance, at: now, last: this.frame && summarize(this.frame), lastAt: this.frameAt });
+        else this.redirects.push(ev.instance);
         this.target = ev.url;
         break;
       case 'welcome':
         this.welcomes.push({ instance: ev.instance, playerId: ev.playerId, resumed: ev.resumed, at: performance.now() });
         break;
       case 'snapshot':
+        if (first) {
+          const d = decodeServer(bytes);
+          const base = d.ok && d.msg.type === S_SNAPSHOT ? d.msg.baseTick : -1;
+          this.firsts.push({ base, game: summarize(ev.snap.frame), at: now });
+        }
+        this.frame = ev.snap.frame;
+        this.frameAt = now;
         this.snapshots++;
         this.events.push(...ev.snap.events);
         this.socket.send(this.net.input({ buttons: 0, aim: 0 }, this.net.serverTick, performance.now()).bytes);

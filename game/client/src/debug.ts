@@ -38,6 +38,8 @@ export function exposeDebug(match: Match, clock: () => number, stateLog: string[
     /** The endpoint the next attempt goes to (null: the page's /ws). */
     get target() { return match.session.target.url; },
     get redirects() { return match.session.target.redirects; },
+    /** MOVEs followed: the room went to another instance with our seat (a drain). */
+    get moves() { return match.session.moves; },
     /** WELCOMEs into a room that had started over (e.g. reopened on another instance). */
     get restarts() { return match.restarts; },
     get announcements() { return match.announcements; },

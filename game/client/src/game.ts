@@ -39,7 +39,12 @@ export class Game {
   readonly match: Match;
   private readonly phaser: Phaser.Game;
   private readonly controls: Controls;
+  /** The pill's states in turn (window.tickwire.stateLog): what the player saw. */
   private readonly stateLog: string[] = [];
+
+  private logState(state: string): void {
+    if (this.stateLog[this.stateLog.length - 1] !== state) this.stateLog.push(state);
+  }
   private ws: WebSocket | null = null;
   private destroyed = false;
   private readonly onOnline: () => void;
@@ -68,7 +73,7 @@ export class Game {
       code: opts.code, url: opts.url, target: opts.target, sim: opts.sim, clock: opts.clock, random: opts.random,
       onSocket: (ws) => { this.ws = ws; },
       onConnection: (conn) => {
-        if (this.stateLog[this.stateLog.length - 1] !== conn.state) this.stateLog.push(conn.state);
+        this.logState(conn.state);
         status.show(conn);
       },
       diagnose: (failures) => diagnoseRefusal(opts.code, this.match.session.everWelcomed, failures),
@@ -109,7 +114,9 @@ export class Game {
     };
     exposeDebug(match, opts.clock, this.stateLog, () => opts.name, hooks);
     const afterFrame = (now: number) => {
-      status.show(match.connection, match.session.live ? `${Math.round(match.session.clock.rtt)} ms` : '');
+      const conn = match.connection; // a WELCOME or a MOVE changes it between socket events
+      this.logState(conn.state);
+      status.show(conn, match.session.live ? `${Math.round(match.session.clock.rtt)} ms` : '');
       const world = match.lastOut?.world;
       const ownHp = world?.players.find((p) => p.id === match.me)?.hp;
       // Scores and roster only change when a message arrives (welcome, snapshot): its bytes stamp the board.

@@ -138,7 +138,7 @@ export class Match {
 
   get connection(): ConnInfo {
     const s = this.session;
-    return describe(s.state, s.welcomed, s.link.socket.nextRetryAt, this.opts.clock(), s.lastError?.reason ?? s.stateInfo.reason ?? '');
+    return describe(s.state, s.welcomed, s.link.socket.nextRetryAt, this.opts.clock(), s.lastError?.reason ?? s.stateInfo.reason ?? '', s.moving);
   }
 
   /**
@@ -299,6 +299,7 @@ export class Match {
       sim: s.link.simulated ? this.opts.sim ? simText(this.opts.sim) : '' : '',
       instance: s.net.instance,
       redirects: s.target.redirects,
+      moves: s.moves,
     };
   }
 

@@ -26,7 +26,8 @@ export interface Figures {
   desyncs: number;
   sim: string; // network simulator settings, '' when off
   instance: string; // the server instance holding the room, from WELCOME ('' standalone)
-  redirects: number; // REDIRECTs followed in this match
+  redirects: number; // REDIRECTs and MOVEs followed in this match
+  moves: number; // of those, MOVEs (the room went to another instance with our seat)
 }
 
 const f1 = (v: number) => v.toFixed(1);
@@ -34,7 +35,7 @@ const f0 = (v: number) => v.toFixed(0);
 
 export function formatFigures(f: Figures): string {
   const buffer = f.bufferMs < 0 ? `${f0(f.bufferMs)} ms STARVED` : `${f0(f.bufferMs)} ms`;
-  const redirects = f.redirects ? `   redirects ${f.redirects}` : '';
+  const redirects = (f.redirects ? `   redirects ${f.redirects}` : '') + (f.moves ? `   moves ${f.moves}` : '');
   return [
     `server    ${f.instance || 'standalone'}${redirects}`,
     `ping      ${f0(f.ping)} ms  ± ${f1(f.jitter)}`,

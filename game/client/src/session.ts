@@ -4,7 +4,8 @@
  * the traffic meters of the netgraph. It decodes what arrives and reports it
  * to the match through handlers; it knows nothing of rendering or the game.
  *
- * A REDIRECT (the room lives on another instance) is handled here and never
+ * A REDIRECT (the room lives on another instance) or a MOVE (the room went there,
+ * our seat with it: the instance drains for a deploy) is handled here and never
  * reaches the match: it sets the target, and the socket's next attempt — at the
  * `link.update` of the same `update` call — asks `url(target)` for it.
  */
@@ -54,6 +55,10 @@ export class Session {
   /** A WELCOME arrived on the current socket. */
   welcomed = false;
   everWelcomed = false;
+  /** A MOVE came and no WELCOME since: the seat is on its way to another instance. */
+  moving = false;
+  /** MOVEs followed in this match. */
+  moves = 0;
   state: SocketState = 'idle';
   stateInfo: StateInfo = {};
   lastError: { code: number; reason: string } | null = null;
@@ -122,6 +127,7 @@ export class Session {
       case 'welcome':
         this.welcomed = true;
         this.everWelcomed = true;
+        this.moving = false;
         this.lastError = null;
         h.welcome(ev, at);
         return;
@@ -139,6 +145,10 @@ export class Session {
       case 'redirect':
         // Not an error: the close (CLOSE_REDIRECT) that follows reconnects at once, to this target.
         this.target.redirect(ev.url);
+        if (ev.moved) {
+          this.moving = true;
+          this.moves++;
+        }
         return;
       case 'bad':
         // Counted in net.stats; a failed snapshot already asked for a full one. Its events still count.

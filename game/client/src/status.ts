@@ -16,8 +16,15 @@ export interface ConnInfo {
   text: string;
 }
 
-/** What the player is told, from the socket's state, the welcome, and the retry time. */
-export function describe(socket: SocketState, welcomed: boolean, retryAt: number | null, now: number, reason = ''): ConnInfo {
+/**
+ * What the player is told, from the socket's state, the welcome, and the retry time.
+ * `moving`: the server said the room moved to another instance (MOVE) and the seat is on
+ * its way there: a short reconnect, not an error.
+ */
+export function describe(socket: SocketState, welcomed: boolean, retryAt: number | null, now: number, reason = '', moving = false): ConnInfo {
+  if (moving && (socket === 'connecting' || (socket === 'open' && !welcomed))) {
+    return { state: 'reconnecting', text: 'Server update: moving you to another server…' };
+  }
   switch (socket) {
     case 'idle':
     case 'connecting':
