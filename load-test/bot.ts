@@ -33,6 +33,9 @@ export interface BotContext {
   counters: Counters;
   rtt: Histogram;
   interval: Histogram;
+  /** Moves (MOVE: the room went to another instance): the gap in snapshots each cost, and MOVE → resumed WELCOME. */
+  movePause: Histogram;
+  moveResume: Histogram;
   note: (error: string) => void;
   /** Queues a message for `bot.deferred(from, data, at)` after the current read burst. */
   defer: (bot: Bot, from: Wire, data: Buffer, at: number) => void;
@@ -69,6 +72,10 @@ export class Bot {
   private deadline = 0;
   private lastTick = 0;
   private lastSnapAt = 0;
+  /** When the last MOVE came (0: none pending), and the last snapshot before it. */
+  private movedAt = 0;
+  private snapBeforeMove = 0;
+  private firstAfterMove = false;
   private chats = 0;
   private welcomed = false; // a WELCOME arrived at least once
   /** The room owner's endpoint from the last REDIRECT: where (re)connects go; null = the run's --url. */
@@ -158,6 +165,10 @@ export class Bot {
         }
         this.lastTick = tick;
         this.lastSnapAt = now;
+        if (this.firstAfterMove) {
+          this.firstAfterMove = false;
+          this.ctx.movePause.add(now - this.snapBeforeMove);
+        }
         return;
       }
       case 'pong':
@@ -182,6 +193,11 @@ export class Bot {
   private onWelcome(tickRate: number, resumed: boolean, now: number): void {
     const c = this.ctx.counters;
     if (resumed) c.resumed++;
+    if (this.movedAt > 0) {
+      if (resumed) this.ctx.moveResume.add(now - this.movedAt);
+      this.firstAfterMove = resumed;
+      this.movedAt = 0;
+    }
     if (!this.welcomed) c.connected++;
     this.welcomed = true;
     c.live++;
@@ -221,8 +237,13 @@ export class Bot {
       this.attemptFailed(`over ${MAX_REDIRECTS} REDIRECTs in a row without a WELCOME (the last to ${instance})`);
       return;
     }
-    if (moved) this.ctx.counters.moved++;
-    else this.ctx.counters.redirects++;
+    if (moved) {
+      this.ctx.counters.moved++;
+      this.movedAt = this.ctx.now();
+      this.snapBeforeMove = this.lastSnapAt;
+    } else {
+      this.ctx.counters.redirects++;
+    }
     this.target = next;
     this.open();
   }

@@ -56,6 +56,11 @@ export interface Report {
   rtt_ms: Quantiles;
   /** RTT of the idle-loop probe (probe.ts): the server and kernel alone; null with --no-probe. */
   probe_rtt_ms: Quantiles | null;
+  /**
+   * Bots whose room moved (an instance drained): pause = the gap in snapshots a move cost,
+   * resume = MOVE received → resumed WELCOME from the new owner. null when nothing moved.
+   */
+  moves: { pause_ms: Quantiles; resume_ms: Quantiles } | null;
   snapshot_interval_ms: { p50: number; p99: number; max: number };
   bytes_in_per_bot_s: number;
   bytes_out_per_bot_s: number;
@@ -110,6 +115,8 @@ export interface ReportInput {
   /** INFO commandstats at the window's start and end (--redis), `dtS` apart, with our own calls in between. */
   redis?: { start: CommandCounts; end: CommandCounts; dtS: number; own: Record<string, number> };
   probeRtt?: Histogram;
+  /** Moves over the whole run: the snapshot gap each cost a bot, and MOVE → resumed WELCOME. */
+  moves?: { pause: Histogram; resume: Histogram };
   /** Mean number of live bots over the window. */
   avgLive: number;
   errorKinds: [string, number][];
@@ -158,6 +165,9 @@ export function buildReport(i: ReportInput): Report {
     duration_s: r2(dt),
     rtt_ms: quantiles(rtt),
     probe_rtt_ms: i.probeRtt && i.probeRtt.count > 0 ? quantiles(i.probeRtt) : null,
+    moves: i.moves && i.moves.pause.count + i.moves.resume.count > 0
+      ? { pause_ms: quantiles(i.moves.pause), resume_ms: quantiles(i.moves.resume) }
+      : null,
     snapshot_interval_ms: { p50: r3(interval.quantile(0.5)), p99: r3(interval.quantile(0.99)), max: r3(interval.maxMs) },
     bytes_in_per_bot_s: perBotS(d('bytesIn')),
     bytes_out_per_bot_s: perBotS(d('bytesOut')),
@@ -203,6 +213,8 @@ export function formatReport(r: Report): string {
     ['probe rtt ms', r.probe_rtt_ms
       ? `p50 ${r.probe_rtt_ms.p50}  p95 ${r.probe_rtt_ms.p95}  p99 ${r.probe_rtt_ms.p99}  max ${r.probe_rtt_ms.max}  (idle-loop client)`
       : 'none'],
+    ...(r.moves ? [['moves ms', `pause p50 ${r.moves.pause_ms.p50} p99 ${r.moves.pause_ms.p99} max ${r.moves.pause_ms.max}  `
+      + `back in seat p50 ${r.moves.resume_ms.p50} p99 ${r.moves.resume_ms.p99} max ${r.moves.resume_ms.max}`] as [string, string]] : []),
     ['snapshot gap ms', `p50 ${r.snapshot_interval_ms.p50}  p99 ${r.snapshot_interval_ms.p99}  max ${r.snapshot_interval_ms.max}`],
     ['per bot per s', `${r.snapshots_per_bot_s} snapshots, ${r.bytes_in_per_bot_s} B in, ${r.bytes_out_per_bot_s} B out`],
     ['integrity', `${r.desyncs} desyncs, ${r.decode_errors} decode errors, ${r.missed_snapshots} missed snapshots, ${r.errors} errors`],

@@ -164,7 +164,7 @@ export async function runLoadTest(
   }
   if (swarm.crashes.length) throw new Error(`bot worker crashed: ${swarm.crashes.join('; ')}`);
   const report = buildReport({
-    scenario: o.scenario, url: o.url, requested: o.bots, workers: o.workers, ...window, final,
+    scenario: o.scenario, url: o.url, requested: o.bots, workers: o.workers, ...window, final, moves: swarm.moves,
     avgLive: live.reduce((a, b) => a + b, 0) / live.length, errorKinds: swarm.notes(), series, seriesT0: t0,
   });
   if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);

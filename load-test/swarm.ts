@@ -62,6 +62,8 @@ export class Swarm {
   private flushId = 0;
   private window = { rtt: new Histogram(), interval: new Histogram() };
   private second = { rtt: new Histogram(), interval: new Histogram() };
+  /** Moves over the whole run (not per window: a drain may fall in the ramp). */
+  readonly moves = { pause: new Histogram(), resume: new Histogram() };
   readonly crashes: string[] = [];
 
   constructor(private readonly opts: SwarmOptions) {}
@@ -105,6 +107,8 @@ export class Swarm {
       h.rtt.merge(m.rtt);
       h.interval.merge(m.interval);
     }
+    this.moves.pause.merge(m.movePause);
+    this.moves.resume.merge(m.moveResume);
     if (m.flushId !== undefined) {
       slot.waiting.get(m.flushId)?.();
       slot.waiting.delete(m.flushId);

@@ -37,6 +37,8 @@ export interface WorkerStats {
   counters: Counters;
   rtt: { counts: Uint32Array; maxMs: number };
   interval: { counts: Uint32Array; maxMs: number };
+  movePause: { counts: Uint32Array; maxMs: number };
+  moveResume: { counts: Uint32Array; maxMs: number };
   notes: [string, number][];
   /** Live bots by the instance whose WELCOME they hold (only non-empty ids: a standalone server's is ''). */
   instances: [string, number][];
@@ -56,6 +58,8 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     counters: zeroCounters(),
     rtt: new Histogram(),
     interval: new Histogram(),
+    movePause: new Histogram(),
+    moveResume: new Histogram(),
     note: (error) => {
       const key = error.replace(/^snapshot \d+/, 'snapshot N'); // one kind, whatever the tick
       if (notes.has(key) || notes.size < MAX_NOTES) notes.set(key, (notes.get(key) ?? 0) + 1);
@@ -109,8 +113,10 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     }
     const rtt = ctx.rtt.take();
     const interval = ctx.interval.take();
-    const msg: WorkerStats = { type: 'stats', counters, rtt, interval, notes: [...notes], instances: [...instances], ...extra };
-    port.postMessage(msg, [rtt.counts.buffer, interval.counts.buffer] as ArrayBuffer[]);
+    const movePause = ctx.movePause.take();
+    const moveResume = ctx.moveResume.take();
+    const msg: WorkerStats = { type: 'stats', counters, rtt, interval, movePause, moveResume, notes: [...notes], instances: [...instances], ...extra };
+    port.postMessage(msg, [rtt.counts.buffer, interval.counts.buffer, movePause.counts.buffer, moveResume.counts.buffer] as ArrayBuffer[]);
   };
 
   // The one timer: fixed step from `start`, recomputed when the first WELCOME tells the tick rate.

@@ -151,6 +151,22 @@ export class ReconnectingSocket {
     }
   }
 
+  /**
+   * The server named another endpoint on the open socket (REDIRECT, MOVE): closes this socket
+   * and opens the next attempt at the next update(), as the CLOSE_REDIRECT that follows the
+   * message would, without waiting for it. The client hanging up first matters behind a
+   * proxy: one whose upstream closes while our data still arrives may reset the connection,
+   * and a reset can discard the message itself. False (and nothing done) when the socket is
+   * not open or too many redirects came lately: the server's close then takes its usual course.
+   */
+  follow(): boolean {
+    if (this.stateNow !== 'open' || !this.ws || !this.followRedirect()) return false;
+    this.abandon(1000, 'following the server');
+    this.redirectPending = true;
+    this.set('connecting', { code: CLOSE_REDIRECT, reason: 'following the server to another instance' });
+    return true;
+  }
+
   /** Deliberate close: never reconnects (until connect() is called again). */
   close(code = 1000, reason = ''): void {
     this.abandon(code, reason);

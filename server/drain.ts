@@ -11,7 +11,7 @@
  * the server restarts (CLOSE_RESTARTING): this instance takes the rooms back when it
  * starts again with the same file. A standalone server drains that way only.
  */
-import { CLOSE_GOING_AWAY, CLOSE_RESTARTING, CLOSE_TRY_AGAIN } from '../netcode/protocol.ts';
+import { CLOSE_GOING_AWAY, CLOSE_REDIRECT, CLOSE_RESTARTING, CLOSE_TRY_AGAIN } from '../netcode/protocol.ts';
 import { SampleRing } from '../netcode/samples.ts';
 import type { Route } from './cluster/directory.ts';
 import type { ClusterNode } from './cluster/node.ts';
@@ -31,6 +31,7 @@ export interface DrainDeps {
   /** Monotonic ms. */
   now: () => number;
   wallMs: () => number;
+  after: (ms: number, fn: () => void) => void;
 }
 
 export interface DrainReport {
@@ -48,6 +49,22 @@ export interface DrainReport {
 
 /** One attempt to hand a room to one instance waits this long at most for its answer. */
 const ATTEMPT_MS = 2000;
+/**
+ * Rooms handed over at once. A room is frozen only when its turn comes, so each room's
+ * players wait for their own hand-over, not for the whole instance's (50 rooms at once
+ * froze every room for the 0.4 s the batch took).
+ */
+const AT_ONCE = 8;
+/**
+ * After the last MOVE, the process lingers this long before it may exit. uWS reports a
+ * socket closed as soon as we end it, but its bytes (the MOVE, the close frame) may still
+ * be on their way, and a process that exits while players' inputs keep arriving resets
+ * their connections, which can discard those bytes: the player then sees a lost
+ * connection and reconnects with backoff instead of moving at once.
+ */
+const LINGER_MS = 1500;
+/** A moved socket the client has not closed by itself this long after its MOVE is closed by us (CLOSE_REDIRECT). */
+const MOVE_CLOSE_MS = 300;
 /** Instances tried for one room before it is saved instead. */
 const MAX_ATTEMPTS = 3;
 
@@ -68,6 +85,8 @@ export class Drainer {
   private readonly moving = new Map<string, Promise<Route>>();
   /** Rooms sent to each instance in this drain (spreads them like new rooms). */
   private readonly placed = new Map<string, number>();
+  /** When players were last told to go (MOVE, or closed for a restart); null: nobody was. */
+  private lastCloseAt: number | null = null;
   /** States of the rooms frozen but not handed over (saved as frozen: nothing stepped since). */
   private readonly unsent = new Map<Room, RoomState>();
 
@@ -101,7 +120,15 @@ export class Drainer {
 
     const { targets, why } = await this.targets();
     if (targets.length === 0 && rooms.length > 0) log('warn', `drain: ${why}; saving the rooms instead`);
-    const handed = await Promise.all(rooms.map((room) => this.handOne(room, targets, deadline, settle.get(room)!)));
+    const handed: boolean[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < rooms.length) {
+        const i = next++;
+        handed[i] = await this.handOne(rooms[i], targets, deadline, settle.get(rooms[i])!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(AT_ONCE, rooms.length) }, worker));
 
     const left = rooms.filter((_, i) => !handed[i]);
     const saved = left.length > 0 && this.save(left);
@@ -118,7 +145,15 @@ export class Drainer {
     this.stats.lost += report.lost;
     log('info', `drain: done in ${report.ms} ms: ${report.handed} room(s) handed over (${report.moved} player(s) moved), `
       + `${report.saved} saved to the state file${report.lost ? `, ${report.lost} LOST` : ''}`);
+    await this.linger();
     return report;
+  }
+
+  /** Waits until LINGER_MS have passed since the last MOVE or restart close (see LINGER_MS). */
+  private async linger(): Promise<void> {
+    if (this.lastCloseAt === null) return;
+    const until = this.lastCloseAt + LINGER_MS;
+    while (this.d.now() < until) await new Promise<void>((r) => this.d.after(until - this.d.now(), r));
   }
 
   /** The instances that may take rooms, or why there are none. Our record says `draining` first. */
@@ -156,10 +191,22 @@ export class Drainer {
         log('warn', `drain: instance ${to.id} did not take room ${room.code}: ${r.reason}`);
         continue;
       }
-      const late = room.takeChat();
-      if (late.length) cluster.handover.sendLate(room.code, to.id, late);
-      const moved = room.moveAll(to.ws, to.id, `room ${room.code} moved to instance ${to.id}`);
+      const forward = () => {
+        const late = room.takeChat();
+        if (late.length) cluster.handover.sendLate(room.code, to.id, late);
+      };
+      forward();
+      const reason = `room ${room.code} moved to instance ${to.id}`;
+      const links = room.moveAll(to.ws, to.id, reason);
+      const moved = links.length;
       manager.remove(room);
+      if (moved > 0) {
+        this.lastCloseAt = this.d.now() + MOVE_CLOSE_MS;
+        this.d.after(MOVE_CLOSE_MS, () => {
+          forward(); // chat sent before its client read the MOVE
+          for (const l of links) l.close(CLOSE_REDIRECT, reason);
+        });
+      }
       settle({ kind: 'elsewhere', owner: to });
       const ms = this.d.now() - t0;
       this.stats.handed++;
@@ -195,6 +242,7 @@ export class Drainer {
   }
 
   private close(room: Room, code: number, reason: string): void {
+    if (room.connectedCount > 0) this.lastCloseAt = this.d.now();
     room.closeAll(code, reason);
     this.d.manager.remove(room);
   }

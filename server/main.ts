@@ -93,7 +93,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     proc: () => ({ cpuS: cpuSeconds(), rssMb: Math.round(process.memoryUsage.rss() / 1048576) }),
     now: clock, draining: () => drainer.draining, moving: (code) => drainer.routeOf(code),
   });
-  const drainer = new Drainer({ cfg, manager, cluster, log, now: clock, wallMs: () => Date.now() });
+  const drainer = new Drainer({ cfg, manager, cluster, log, now: clock, wallMs: () => Date.now(), after });
   const { registry, rejected } = createMetrics(manager, cluster, drainer, () => (performance.now() - startedAt) / 1000);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);

@@ -13,7 +13,7 @@ import {
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
   C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
-  CLOSE_REDIRECT, type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION,
+  type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION,
   type RosterEntry, S_MOVE, S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
@@ -180,18 +180,19 @@ export class Room {
 
   /**
    * The room now runs on instance `instance` (its endpoint `url`): every socket here is told
-   * so (MOVE) and closed (CLOSE_REDIRECT). Returns how many were.
+   * so (MOVE). Returns them, for the caller to close (CLOSE_REDIRECT) a moment later: a
+   * client hangs up by itself once it read the MOVE, and closing first behind a proxy can
+   * lose the MOVE (see ReconnectingSocket.follow).
    */
-  moveAll(url: string, instance: string, reason: string): number {
+  moveAll(url: string, instance: string, reason: string): Link[] {
     const move = encodeServer({ type: S_MOVE, url, instance, reason });
-    let n = 0;
+    const links: Link[] = [];
     for (const m of this.seating.members.values()) {
       if (!m.link) continue;
       m.link.send(move);
-      m.link.close(CLOSE_REDIRECT, reason);
-      n++;
+      links.push(m.link);
     }
-    return n;
+    return links;
   }
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */

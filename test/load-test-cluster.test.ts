@@ -142,7 +142,7 @@ describe('a bot follows REDIRECTs', () => {
     const notes = new Map<string, number>();
     const ctx: BotContext = {
       endpoint: endpoint(`ws://127.0.0.1:${port}/ws`), scenario: 'move', churnPerS, chatEveryMs: 0, now: () => performance.now(),
-      counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(),
+      counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(), movePause: new Histogram(), moveResume: new Histogram(),
       note: (e) => notes.set(e, (notes.get(e) ?? 0) + 1), defer: (b, from, data, at) => b.deferred(from, data, at),
     };
     const bot = new Bot(0, 'LTAAA', 1, ctx);
@@ -207,7 +207,7 @@ describe('a bot follows REDIRECTs', () => {
     const held: [Wire, Buffer, number][] = [];
     const ctx: BotContext = {
       endpoint: endpoint(`ws://127.0.0.1:${s.port}/ws`), scenario: 'move', churnPerS: 0, chatEveryMs: 0, now: () => performance.now(),
-      counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(),
+      counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(), movePause: new Histogram(), moveResume: new Histogram(),
       note: () => {}, defer: (_b, from, data, at) => { held.push([from, data, at]); }, // an overloaded worker: nothing decoded yet
     };
     const bot = new Bot(0, 'LTAAA', 1, ctx);

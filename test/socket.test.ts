@@ -289,6 +289,31 @@ describe('ReconnectingSocket', () => {
     expect(sock.attempt).toBe(0);
   });
 
+  it('follow(): hangs up first on a REDIRECT or MOVE and opens the next attempt at the next update; the server\'s close is ignored', () => {
+    let target = 'ws://front/i/a/ws';
+    const { sock, made, states, last } = setup({ url: () => target });
+    expect(sock.follow()).toBe(false); // not open: nothing to follow
+    sock.connect(0);
+    last().open();
+    target = 'ws://front/i/b/ws';
+    expect(sock.follow()).toBe(true);
+    expect(made[0].closedWith).toEqual({ code: 1000, reason: 'following the server' });
+    made[0].drop(CLOSE_REDIRECT, 'room moved to instance b'); // the server's close, late: ignored
+    expect(sock.state).toBe('connecting');
+    sock.update(1);
+    expect(made.map((w) => w.url)).toEqual(['ws://front/i/a/ws', 'ws://front/i/b/ws']);
+    last().open();
+    expect(states).toEqual(['connecting', 'open', 'connecting', 'connecting', 'open']);
+    // follow() counts against MAX_REDIRECTS like a redirect close.
+    for (let i = 1; i < MAX_REDIRECTS; i++) {
+      expect(sock.follow()).toBe(true);
+      sock.update(2 + i);
+      last().open();
+    }
+    expect(sock.follow()).toBe(false);
+    expect(sock.state).toBe('open');
+  });
+
   it('backs off once more than MAX_REDIRECTS redirects come within REDIRECT_WINDOW (a loop)', () => {
     const { sock, last } = setup();
     let now = 0;

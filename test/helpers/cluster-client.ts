@@ -89,6 +89,7 @@ export class ClusterClient extends Waits {
         if (ev.moved) this.moves.push({ instance: ev.instance, at: now, last: this.frame && summarize(this.frame), lastAt: this.frameAt });
         else this.redirects.push(ev.instance);
         this.target = ev.url;
+        this.socket.follow();
         break;
       case 'welcome':
         this.welcomes.push({ instance: ev.instance, playerId: ev.playerId, resumed: ev.resumed, at: performance.now() });

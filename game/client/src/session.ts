@@ -143,8 +143,9 @@ export class Session {
         h.error(ev.code, ev.reason);
         return;
       case 'redirect':
-        // Not an error: the close (CLOSE_REDIRECT) that follows reconnects at once, to this target.
+        // Not an error: reconnect at once, to this target (before the server's CLOSE_REDIRECT).
         this.target.redirect(ev.url);
+        this.link.socket.follow();
         if (ev.moved) {
           this.moving = true;
           this.moves++;
