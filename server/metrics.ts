@@ -46,6 +46,7 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, draine
   g('tickwire_handover_saved_total', 'Rooms a drain saved to the state file instead of handing them over', () => ds.saved);
   g('tickwire_handover_lost_total', 'Rooms a drain could neither hand over nor save', () => ds.lost);
   g('tickwire_handover_ms_p50', 'Hand-over time p50, room frozen to players told (ms)', () => ds.handoverMs.quantile(0.5));
+  g('tickwire_handover_ms_p99', 'Hand-over time p99, room frozen to players told (ms)', () => ds.handoverMs.quantile(0.99));
   g('tickwire_handover_ms_max', 'Longest hand-over (ms)', () => ds.handoverMs.peak);
   g('tickwire_handover_received_total', 'Rooms taken over from draining instances', () => cluster.handover.counters.received);
   g('tickwire_handover_refused_total', 'Rooms from draining instances this instance refused', () => cluster.handover.counters.refused);

@@ -32,9 +32,9 @@ describe.skipIf(!enabled)('draining an instance of a cluster', () => {
     REDIS_URL: redis.url, PUBLIC_URL: `http://127.0.0.1:${port}`, SECRET, ADMIN_TOKEN: ADMIN, NPC_COUNT: '4',
     CLUSTER_TTL_S: '2', STATE_FILE: join(dir, `${id}.state`), TRUSTED_PROXIES: '',
   });
-  const start = async (id: string, port?: number): Promise<Instance> => {
+  const start = async (id: string, port?: number, env: Record<string, string> = {}): Promise<Instance> => {
     const p = port ?? (await freePort());
-    const i = await startInstance({ id, port: p, env: envOf(id, p), log: (l) => logs.push(l) });
+    const i = await startInstance({ id, port: p, env: { ...envOf(id, p), ...env }, log: (l) => logs.push(l) });
     running.set(id, i);
     return i;
   };
@@ -109,6 +109,7 @@ describe.skipIf(!enabled)('draining an instance of a cluster', () => {
     expect(logs.some((l) => new RegExp(`drain: room LTAAA \\(12 seat\\(s\\), 12 connected\\) handed to instance ${to.id}`).test(l)), logs.join('\n')).toBe(true);
     expect(logs.some((l) => /drain: done in \d+ ms: 1 room\(s\) handed over \(12 player\(s\) moved\), 0 saved/.test(l))).toBe(true);
     expect(drainMs).toBeLessThan(5000);
+    expect(await (await fetch(`${to.http}/metrics`)).text()).toMatch(/^tickwire_handover_received_total 1$/m);
     if (!scored(before)) process.stderr.write('note: nobody had scored before the drain; scores were compared at 0\n');
   }, 60_000);
 
@@ -137,4 +138,20 @@ describe.skipIf(!enabled)('draining an instance of a cluster', () => {
     expect(existsSync(file)).toBe(false);
     expect(survivor).toBeDefined();
   }, 60_000);
+
+  it('an instance that refuses the room is logged with its reason and the next one takes it', async () => {
+    const c = running.get('c')!;
+    const survivor = [...running.values()].find((i) => i.id !== 'c')!;
+    // An empty instance at another tick rate: the least loaded, so asked first, and it must refuse.
+    await start('e', undefined, { TICK_RATE: '20' });
+    const p = clients.at(-1)!; // Sol, in room DRAIN on c
+    const id = p.net.playerId;
+    expect(await c.proc.stop('SIGTERM')).toBe(0);
+    running.delete('c');
+    expect(logs.some((l) => /drain: instance e did not take room DRAIN: sent at 30 Hz, this instance runs at 20 Hz \(TICK_RATE\)/.test(l)), logs.join('\n')).toBe(true);
+    expect(logs.some((l) => /\[e\] \[warn\] handover: refused room DRAIN from instance c: sent at 30 Hz/.test(l))).toBe(true);
+    await p.until(() => p.moves.length === 1 && p.live && p.instance === survivor.id, 'Sol moved to the instance that took the room', 8000);
+    expect(p.welcomes.at(-1)).toMatchObject({ resumed: true, playerId: id });
+    expect(await (await fetch(`${running.get('e')!.http}/metrics`)).text()).toMatch(/^tickwire_handover_refused_total 1$/m);
+  }, 40_000);
 });
