@@ -2,7 +2,8 @@
  * Draining an instance for a deploy, with real parts: a redis-server, instance processes
  * and the load test's bots. SIGTERM on a room's owner hands the room (world, seats,
  * scores, round clock) through Redis to the other instance and moves every player
- * there; when Redis cannot be reached the drain saves the room to the state file instead.
+ * there; when Redis cannot be reached, or nobody takes a room before DRAIN_DEADLINE_S, the
+ * drain saves the room to the state file instead; an instance that refuses is skipped.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,5 +154,30 @@ describe.skipIf(!enabled)('draining an instance of a cluster', () => {
     await p.until(() => p.moves.length === 1 && p.live && p.instance === survivor.id, 'Sol moved to the instance that took the room', 8000);
     expect(p.welcomes.at(-1)).toMatchObject({ resumed: true, playerId: id });
     expect(await (await fetch(`${running.get('e')!.http}/metrics`)).text()).toMatch(/^tickwire_handover_refused_total 1$/m);
+    expect(await running.get('e')!.proc.stop('SIGTERM')).toBe(0); // nothing to drain
+    running.delete('e');
+  }, 40_000);
+
+  it('a room nobody takes before DRAIN_DEADLINE_S is saved to the state file and its player told the server restarts', async () => {
+    const h = await start('h', undefined, { DRAIN_DEADLINE_S: '1' }); // empty: the new room goes here
+    const p = new ClusterClient(`ws://127.0.0.1:${h.port}/ws`, 'STUCK', await token(h.http, 'Ray'), h.http);
+    clients.push(p);
+    await p.until(() => p.live && p.snapshots > 3, 'Ray playing on h', 8000);
+    expect(p.instance).toBe('h');
+    // An instance that is registered but does not answer (stopped): the least loaded, so asked.
+    const g = await start('g');
+    g.proc.child.kill('SIGSTOP');
+    try {
+      const t0 = performance.now();
+      expect(await h.proc.stop('SIGTERM')).toBe(0);
+      running.delete('h');
+      expect(performance.now() - t0).toBeLessThan(4000);
+      expect(logs.some((l) => /\[h\] .*drain: instance g did not take room STUCK: no answer from instance g within 1\.0 s/.test(l)), logs.join('\n')).toBe(true);
+      expect(logs.some((l) => /\[h\] .*saved 1 room\(s\) with 1 seat\(s\) to /.test(l))).toBe(true);
+      expect(decodeSavedRooms(readFileSync(join(dir, 'h.state'))).rooms.map((r) => r.code)).toEqual(['STUCK']);
+      await p.until(() => p.states.some((s) => s.code === CLOSE_RESTARTING), 'Ray told the server restarts', 3000);
+    } finally {
+      g.proc.child.kill('SIGCONT');
+    }
   }, 40_000);
 });
