@@ -119,7 +119,7 @@ export class Drainer {
     log('info', `drain: started with ${rooms.length} room(s) and ${players} player(s); deadline ${cfg.drainDeadlineS} s (DRAIN_DEADLINE_S)`);
 
     const { targets, why } = await this.targets();
-    if (targets.length === 0 && rooms.length > 0) log('warn', `drain: ${why}; saving the rooms instead`);
+    if (targets.length === 0 && rooms.length > 0) log(this.d.cluster.clustered ? 'warn' : 'info', `drain: ${why}; saving the rooms instead`);
     const handed: boolean[] = [];
     let next = 0;
     const worker = async () => {
