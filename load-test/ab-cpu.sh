@@ -46,7 +46,7 @@ start() { # dir port extra-env
   if [ "$dir" = floor ]; then entry=load-test/floor.ts dir=$HERE; fi
   if [ "$dir" = shell ]; then entry=server/bench/shell.ts dir=$HERE; fi
   # shellcheck disable=SC2086 # the extra settings are words on purpose
-  (cd "$dir" && exec env STATE_FILE= TICK_RATE=20 NPC_COUNT=0 MAX_PLAYERS_PER_ROOM=50 VIEW_RADIUS=0 PORT=$2 HOST=127.0.0.1 SECRET=ab \
+  (cd "$dir" && exec env STATE_FILE= IP_LIMIT_EXEMPT=127.0.0.0/8,::1 TICK_RATE=20 NPC_COUNT=0 MAX_PLAYERS_PER_ROOM=50 VIEW_RADIUS=0 PORT=$2 HOST=127.0.0.1 SECRET=ab \
     LOG_LEVEL=warn $3 taskset -c 0 node --import tsx "$entry" > "/tmp/ab-cpu-$2.log" 2>&1) &
   PIDS+=($!)
 }

@@ -29,7 +29,7 @@ export function pinSelf(cpus: string): boolean {
 
 export async function startServerProcess(opts: { env: Record<string, string>; cpus?: string; log?: (s: string) => void }): Promise<ServerProcess> {
   const port = await freePort();
-  const env = { ...process.env, LOG_LEVEL: 'warn', STATE_FILE: '', SECRET: randomBytes(24).toString('base64url'), ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
+  const env = { ...process.env, LOG_LEVEL: 'warn', STATE_FILE: '', IP_LIMIT_EXEMPT: '127.0.0.0/8,::1', SECRET: randomBytes(24).toString('base64url'), ...opts.env, PORT: String(port), HOST: '127.0.0.1' };
   const node = [process.execPath, '--import', 'tsx', 'server/main.ts'];
   const pinned = opts.cpus && hasTaskset() ? opts.cpus : null;
   const [cmd, ...args] = pinned ? ['taskset', '-c', pinned, ...node] : node;

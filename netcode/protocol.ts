@@ -89,6 +89,7 @@ export const CLOSE_NO_HELLO = 4007; // first message was not HELLO
 export const CLOSE_ROOM_FULL = 4008;
 export const CLOSE_RESTARTING = 4010; // the server restarts with the room saved: reconnect (with backoff) and resume the seat
 export const CLOSE_REDIRECT = 4009; // the room lives elsewhere: follow the REDIRECT or MOVE just sent (not an error)
+export const CLOSE_TOO_SLOW = 4011; // the client read too slowly (skipped for SLOW_READER_S, or past SLOW_READER_BYTES): reconnect; the seat is kept
 
 /** Close codes after which a client must not reconnect on its own. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([

@@ -26,6 +26,8 @@ export interface Config {
   viewRadius: number; // VIEW_RADIUS, u; 0 = every entity in everyone's view
   viewCell: number; // VIEW_CELL, u, interest grid cell size
   backpressureBytes: number; // BACKPRESSURE_BYTES, skip a client's snapshot while its socket holds more
+  slowReaderS: number; // SLOW_READER_S, a client skipped this long without a break is closed (CLOSE_TOO_SLOW); its seat waits
+  slowReaderBytes: number; // SLOW_READER_BYTES, a client whose socket holds more than this is closed at once (CLOSE_TOO_SLOW)
   idleTimeoutS: number; // IDLE_TIMEOUT_S, uWS drops sockets silent for this long (auto-pings keep live ones)
   msgRatePerS: number; // MSG_RATE, messages per second per client (token bucket refill)
   msgBurst: number; // MSG_BURST
@@ -45,6 +47,11 @@ export interface Config {
   clusterTtlS: number; // CLUSTER_TTL_S, an instance that stopped heartbeating drops out after this
   adminToken: string; // ADMIN_TOKEN, bearer token of /api/admin/*; empty = admin API off
   trustedProxies: string[]; // TRUSTED_PROXIES, addresses / CIDRs whose X-Forwarded-For is believed
+  ipSessionsPerMin: number; // IP_SESSIONS_PER_MIN, new sessions (tokens) per client address per minute
+  ipRoomsPerMin: number; // IP_ROOMS_PER_MIN, rooms opened per client address per minute
+  ipUpgradesPerS: number; // IP_UPGRADES_PER_S, WebSocket upgrades per client address per second (bursts of IP_MAX_SOCKETS)
+  ipMaxSockets: number; // IP_MAX_SOCKETS, WebSockets open at once per client address
+  ipLimitExempt: string[]; // IP_LIMIT_EXEMPT, addresses / CIDRs the per-address limits never apply to
 }
 
 /** An IPv4/IPv6 address, or such an address with a /prefix. */
@@ -94,6 +101,8 @@ export function defaultConfig(): Config {
     viewRadius: 0, // the default arena (1600×1200 u) fits in about one screen: interest pays off on bigger maps
     viewCell: 400,
     backpressureBytes: 64 * 1024,
+    slowReaderS: 10,
+    slowReaderBytes: 1 << 20,
     idleTimeoutS: 16,
     msgRatePerS: 90,
     msgBurst: 60,
@@ -113,6 +122,11 @@ export function defaultConfig(): Config {
     clusterTtlS: 5,
     adminToken: '',
     trustedProxies: [],
+    ipSessionsPerMin: 60,
+    ipRoomsPerMin: 20,
+    ipUpgradesPerS: 10,
+    ipMaxSockets: 64,
+    ipLimitExempt: [],
   };
 }
 
@@ -180,6 +194,8 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   viewRadius: ['VIEW_RADIUS', num(0, 100000)],
   viewCell: ['VIEW_CELL', num(16, 100000)],
   backpressureBytes: ['BACKPRESSURE_BYTES', int(1024, 1 << 30)],
+  slowReaderS: ['SLOW_READER_S', num(0.1, 3600)],
+  slowReaderBytes: ['SLOW_READER_BYTES', int(4096, 1 << 30)],
   idleTimeoutS: ['IDLE_TIMEOUT_S', int(8, 960)],
   msgRatePerS: ['MSG_RATE', num(1, 10000)],
   msgBurst: ['MSG_BURST', num(1, 10000)],
@@ -199,6 +215,11 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   clusterTtlS: ['CLUSTER_TTL_S', num(0.5, 6)],
   adminToken: ['ADMIN_TOKEN', str],
   trustedProxies: ['TRUSTED_PROXIES', addresses],
+  ipSessionsPerMin: ['IP_SESSIONS_PER_MIN', int(1, 1_000_000)],
+  ipRoomsPerMin: ['IP_ROOMS_PER_MIN', int(1, 1_000_000)],
+  ipUpgradesPerS: ['IP_UPGRADES_PER_S', num(0.1, 100_000)],
+  ipMaxSockets: ['IP_MAX_SOCKETS', int(1, 1_000_000)],
+  ipLimitExempt: ['IP_LIMIT_EXEMPT', addresses],
 };
 
 export const ENV_NAMES: ReadonlyArray<[keyof Config, string]> = Object.entries(ENV).map(([k, [e]]) => [k as keyof Config, e]);
@@ -215,6 +236,9 @@ export function loadConfig(env: Record<string, string | undefined> = {}, overrid
   if (!out.tlsCert !== !out.tlsKey) throw new Error('TLS_CERT and TLS_KEY go together: set both or neither');
   if (out.clusterTtlS < 2 * out.clusterHeartbeatS) {
     throw new Error(`CLUSTER_TTL_S (${out.clusterTtlS}) must be at least twice CLUSTER_HEARTBEAT_S (${out.clusterHeartbeatS}): one late heartbeat must not drop a live instance`);
+  }
+  if (out.slowReaderBytes <= out.backpressureBytes) {
+    throw new Error(`SLOW_READER_BYTES (${out.slowReaderBytes}) must be above BACKPRESSURE_BYTES (${out.backpressureBytes}): a client is skipped before it is closed`);
   }
   if (out.adminToken !== '' && out.adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters (or empty to turn the admin API off)');
   return out;

@@ -29,12 +29,12 @@ import { encodeEvents, frameSnapshot } from '../netcode/codec.ts';
 import { FrameBuilder, FramePool } from '../netcode/frame.ts';
 import { SnapshotHistory } from '../netcode/history.ts';
 import { ALL_VIEW, INTEREST_OFF, type InterestConfig } from '../netcode/interest.ts';
-import { EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol.ts';
+import { CLOSE_TOO_SLOW, EV_ROSTER, type RosterEntry, type WireEvent } from '../netcode/protocol.ts';
 import { DeltaCache } from '../netcode/snapcache.ts';
 import type { Config } from './config.ts';
 import type { Member } from './member.ts';
 import {
-  FRAME_BYTES, SEAT_ACK, SEAT_EVENT_TICK, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
+  FRAME_BYTES, SEAT_ACK, SEAT_EVENT_TICK, SEAT_HELD, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
   seatBackedUp, seatSentShared, SOCKET_WELCOMED,
 } from './seats.ts';
 import type { Channel } from './transport.ts';
@@ -58,6 +58,9 @@ export class SnapshotFanout {
   private readonly interest: boolean; // false: everyone sees everything, no per-client view to compute
   /** Snapshots not sent because the client's socket was backed up. */
   skipped = 0;
+  /** Clients closed as too slow (`slowReader`), and the run of skipped ticks that makes one. */
+  slowClosed = 0;
+  private readonly slowTicks: number;
   /** Snapshots sent, and their bytes. */
   sent = 0;
   bytes = 0;
@@ -71,6 +74,7 @@ export class SnapshotFanout {
 
   constructor(private readonly cfg: Config, private readonly channel: Channel | null = null) {
     this.history = new SnapshotHistory(cfg.historyTicks);
+    this.slowTicks = Math.max(1, Math.round(cfg.slowReaderS * cfg.tickRate));
     const interest: InterestConfig = cfg.viewRadius > 0
       ? { cellSize: cfg.viewCell, radius: Math.ceil(cfg.viewRadius / cfg.viewCell) }
       : INTEREST_OFF;
@@ -102,6 +106,23 @@ export class SnapshotFanout {
    * one where it fits. The loop reads the members' seat rows; a member object is
    * loaded only to change its channel, skip it or send it a private copy.
    */
+  /**
+   * A skipped member: past SLOW_READER_S of snapshots skipped in a row, or SLOW_READER_BYTES
+   * held in its socket, it is closed (CLOSE_TOO_SLOW) and its seat waits for the resume
+   * grace. What a socket holds is bounded either way (uWS's maxBackpressure, ws.ts).
+   */
+  private slowReader(m: Member, tick: number, held: number): void {
+    if (m.lastSkipped !== tick - 1) m.skipFrom = tick;
+    m.lastSkipped = tick;
+    const skipped = tick - m.skipFrom + 1;
+    if (held <= this.cfg.slowReaderBytes && skipped < this.slowTicks) return;
+    this.slowClosed++;
+    const why = held > this.cfg.slowReaderBytes
+      ? `connection too slow: ${Math.round(held / 1024)} KiB waiting to be read`
+      : `connection too slow: ${skipped} snapshots skipped in a row (${this.cfg.slowReaderS} s)`;
+    m.link?.close(CLOSE_TOO_SLOW, why);
+  }
+
   send(seats: SeatContext, world: World, roster: () => RosterEntry[]): void {
     const tick = this.tick;
     const prev = this.prevTick;
@@ -120,6 +141,7 @@ export class SnapshotFanout {
         if (m.joined) leave(m);
         m.snapshotsSkipped++;
         this.skipped++;
+        this.slowReader(m, tick, d[r + SEAT_HELD]);
         continue;
       }
       if (shareable && d[r + SEAT_LAST_SENT] === prev && d[r + SEAT_ACK] > 0 && d[r + SEAT_NOTICES] === 0) {

@@ -8,6 +8,8 @@ import { LIMITS } from '../netcode/protocol.ts';
 import { type ClusterNode, Unavailable } from './cluster/node.ts';
 import { publicInstance } from './cluster/records.ts';
 import type { Config } from './config.ts';
+import type { IpLimits, Refusal } from './iplimits.ts';
+import type { TrustedProxies } from './proxy.ts';
 import type { RoomManager } from './rooms.ts';
 import type { StaticFile } from './static.ts';
 import { issueToken, newSessionId } from './tokens.ts';
@@ -28,6 +30,8 @@ export interface HttpDeps {
   uptimeS: () => number;
   /** Draining for a deploy (drain.ts): /healthz answers 503 "draining" so a proxy takes the instance out. */
   draining: () => boolean;
+  proxies: TrustedProxies;
+  limits: IpLimits;
 }
 
 export function send(res: Res, status: string, type: string, body: string | Uint8Array, headers: [string, string][] = []): void {
@@ -38,7 +42,20 @@ export function send(res: Res, status: string, type: string, body: string | Uint
   });
 }
 
-export const json = (res: Res, status: string, value: unknown) => send(res, status, 'application/json', JSON.stringify(value));
+export const json = (res: Res, status: string, value: unknown, headers: [string, string][] = []) =>
+  send(res, status, 'application/json', JSON.stringify(value), headers);
+
+/** 429 with Retry-After: a per-address limit said no (iplimits.ts). */
+export function tooMany(res: Res, r: Refusal): void {
+  json(res, '429 Too Many Requests', { error: `${r.reason}; try again in ${r.retryAfterS} s`, limit: r.limit, retry_after_s: r.retryAfterS }, [
+    ['retry-after', String(r.retryAfterS)],
+  ]);
+}
+
+/** The client's address: the peer, or X-Forwarded-For from a trusted proxy. Read inside the handler (req dies after). */
+export function clientOf(res: Res, req: uWS.HttpRequest, proxies: TrustedProxies): string {
+  return proxies.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'));
+}
 
 /**
  * An answer that needs Redis: sent when it comes (unless the client left); Unavailable → 503,
@@ -75,7 +92,9 @@ export function readBody(res: Res, max: number, done: (body: Buffer, gone: () =>
 }
 
 export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
-  app.post('/api/session', (res) => {
+  app.post('/api/session', (res, req) => {
+    const over = d.limits.session(clientOf(res, req, d.proxies), d.now());
+    if (over) return tooMany(res, over);
     readBody(res, 2048, (body) => {
       let name: unknown;
       try {
@@ -107,7 +126,11 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
   });
 
   // A fresh code, claimed for the least-loaded instance; the room opens with its first join.
-  app.post('/api/rooms', (res) => later(res, async () => ['200 OK', await dir.newRoom()]));
+  app.post('/api/rooms', (res, req) => {
+    const over = d.limits.room(clientOf(res, req, d.proxies), d.now());
+    if (over) return tooMany(res, over);
+    later(res, async () => ['200 OK', await dir.newRoom()]);
+  });
 
   app.get('/api/instances', (res) => later(res, async () => {
     const records = await dir.records();
@@ -134,6 +157,7 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
       snapshots_sent: snaps.sent,
       snapshots_shared: snaps.shared,
       snapshots_skipped: snaps.skipped,
+      slow_readers_closed: snaps.slowClosed,
       input_ack_ms: { p50: round3(m.inputAckMs.quantile(0.5)), p99: round3(m.inputAckMs.quantile(0.99)), max: round3(m.inputAckMs.peak) },
       cpu_s: cpuSeconds(),
       rss_mb: Math.round(process.memoryUsage.rss() / 1048576),

@@ -13,6 +13,7 @@ import { mountAdmin } from './admin.ts';
 import { ClusterNode } from './cluster/node.ts';
 import { type Config, loadConfig, stateFileOf } from './config.ts';
 import { Drainer, type DrainReport } from './drain.ts';
+import { IpLimits } from './iplimits.ts';
 import { cpuSeconds, mountHttp } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { RoomManager } from './rooms.ts';
@@ -94,14 +95,18 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     now: clock, draining: () => drainer.draining, moving: (code) => drainer.routeOf(code),
   });
   const drainer = new Drainer({ cfg, manager, cluster, log, now: clock, wallMs: () => Date.now(), after });
-  const { registry, rejected } = createMetrics(manager, cluster, drainer, () => (performance.now() - startedAt) / 1000);
+  const limits = new IpLimits(cfg);
+  const { registry, rejected } = createMetrics(manager, cluster, drainer, limits, () => (performance.now() - startedAt) / 1000);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
 
   const proxies = new TrustedProxies(cfg.trustedProxies);
   const draining = () => drainer.draining;
-  mountWs(app, { cfg, manager, cluster, proxies, now: clock, wallS, draining, onReject: (status) => rejected.inc({ status: String(status) }) });
-  mountHttp(app, { cfg, manager, cluster, files, registry, now: clock, wallS, draining, uptimeS: () => (performance.now() - startedAt) / 1000 });
+  const onReject = (status: number) => rejected.inc({ status: String(status) });
+  mountWs(app, { cfg, manager, cluster, proxies, limits, now: clock, wallS, draining, onReject });
+  mountHttp(app, {
+    cfg, manager, cluster, files, registry, now: clock, wallS, draining, proxies, limits, uptimeS: () => (performance.now() - startedAt) / 1000,
+  });
   mountAdmin(app, { cfg, manager, cluster, drainer, onDrain: opts.onDrainRequest ?? (() => void drainer.start()) });
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {

@@ -36,6 +36,9 @@ export class Member {
   private readonly sent: SentViews;
   private noticeList: WireEvent[] | null = null;
   snapshotsSkipped = 0;
+  /** The tick the current run of skipped snapshots began, and the last skipped one (slow readers: fanout.ts). */
+  skipFrom = 0;
+  lastSkipped = 0;
   /** The seat is gone for good (`release`): its row may be another member's now. */
   released = false;
   /** Kicked by an operator: no resume grace, the seat goes as soon as the socket has closed. */

@@ -2,9 +2,10 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ClusterNode } from './cluster/node.ts';
 import type { Drainer } from './drain.ts';
+import type { IpLimits, LimitName } from './iplimits.ts';
 import type { RoomManager } from './rooms.ts';
 
-export function createMetrics(manager: RoomManager, cluster: ClusterNode, drainer: Drainer, uptimeS: () => number) {
+export function createMetrics(manager: RoomManager, cluster: ClusterNode, drainer: Drainer, limits: IpLimits, uptimeS: () => number) {
   const registry = new Registry();
   const g = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -19,6 +20,7 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, draine
   g('tickwire_snapshots_sent_total', 'Snapshots sent, shared ones included', () => manager.snapshotCounts.sent);
   g('tickwire_snapshots_shared_total', 'Snapshots delivered by the room\'s one publish per tick', () => manager.snapshotCounts.shared);
   g('tickwire_snapshots_skipped_total', 'Snapshots skipped for backed-up sockets', () => manager.snapshotCounts.skipped);
+  g('tickwire_slow_readers_closed_total', 'Clients closed as too slow (SLOW_READER_S / SLOW_READER_BYTES), their seats kept', () => manager.snapshotCounts.slowClosed);
   g('tickwire_uptime_seconds', 'Process uptime', uptimeS);
   // Scale-out (all 0 on a standalone server but tickwire_cluster_instances, 1).
   const c = cluster.counters;
@@ -54,6 +56,13 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, draine
     name: 'tickwire_handover_failures_total', help: 'Hand-over attempts that failed, by reason', labelNames: ['reason'], registers: [registry],
     collect() { for (const [reason, n] of ds.failures) this.set({ reason }, n); },
   });
+  // Per-address limits (iplimits.ts).
+  new Gauge({
+    name: 'tickwire_ip_limited_total', help: 'Requests and upgrades refused with 429 by a per-address limit, by limit', labelNames: ['limit'],
+    registers: [registry],
+    collect() { for (const [limit, n] of Object.entries(limits.refused)) this.set({ limit: limit as LimitName }, n); },
+  });
+  g('tickwire_ip_tracked', 'Client addresses held in the per-address limit tables (bounded)', () => limits.tracked);
   const rejected = new Counter({ name: 'tickwire_upgrades_rejected_total', help: 'WebSocket upgrades refused', labelNames: ['status'], registers: [registry] });
   return { registry, rejected };
 }

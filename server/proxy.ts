@@ -21,7 +21,8 @@ export function normalizeAddress(raw: string): string {
   return dotted ? dotted[1] : a;
 }
 
-export class TrustedProxies {
+/** Addresses and CIDR blocks (TRUSTED_PROXIES, IP_LIMIT_EXEMPT); `has` takes any form uWS writes. */
+export class AddressSet {
   private readonly list = new BlockList();
   readonly size: number;
 
@@ -36,11 +37,27 @@ export class TrustedProxies {
     this.size = entries.length;
   }
 
-  trusts(address: string): boolean {
+  has(address: string): boolean {
     if (this.size === 0) return false;
     const a = normalizeAddress(address);
     const family = isIP(a);
     return family !== 0 && this.list.check(a, family === 6 ? 'ipv6' : 'ipv4');
+  }
+}
+
+export class TrustedProxies {
+  private readonly set: AddressSet;
+
+  constructor(entries: readonly string[]) {
+    this.set = new AddressSet(entries);
+  }
+
+  get size(): number {
+    return this.set.size;
+  }
+
+  trusts(address: string): boolean {
+    return this.set.has(address);
   }
 
   /** The client's address for a request from `peer` carrying `forwardedFor` (the X-Forwarded-For header, '' if none). */

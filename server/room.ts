@@ -34,6 +34,8 @@ export interface SnapshotCounts {
   sent: number;
   shared: number;
   skipped: number;
+  /** Clients closed as too slow (CLOSE_TOO_SLOW). */
+  slowClosed: number;
 }
 
 export interface RoomOptions {
@@ -134,7 +136,7 @@ export class Room {
 
   /** Snapshots sent (shared ones included), sent through the channel, and skipped for backed-up sockets. */
   get snapshotCounts(): SnapshotCounts {
-    return { sent: this.fanout.sent, shared: this.fanout.shared, skipped: this.fanout.skipped };
+    return { sent: this.fanout.sent, shared: this.fanout.shared, skipped: this.fanout.skipped, slowClosed: this.fanout.slowClosed };
   }
 
   /**

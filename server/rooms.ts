@@ -156,7 +156,7 @@ export class RoomManager {
     return true;
   }
 
-  private readonly removedCounts: SnapshotCounts = { sent: 0, shared: 0, skipped: 0 };
+  private readonly removedCounts: SnapshotCounts = { sent: 0, shared: 0, skipped: 0, slowClosed: 0 };
 
   /** Removes rooms that have had nobody connected for ROOM_IDLE_S. */
   private reap(now: number): void {
@@ -200,4 +200,5 @@ function addCounts(to: SnapshotCounts, c: SnapshotCounts): void {
   to.sent += c.sent;
   to.shared += c.shared;
   to.skipped += c.skipped;
+  to.slowClosed += c.slowClosed;
 }

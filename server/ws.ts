@@ -19,6 +19,7 @@ import { CLOSE_BAD_MESSAGE, CLOSE_RATE_LIMIT, CLOSE_REDIRECT, CLOSE_TRY_AGAIN, L
 import type { ClusterNode, Route } from './cluster/node.ts';
 import type { InstanceRecord } from './cluster/records.ts';
 import type { Config } from './config.ts';
+import type { IpLimits } from './iplimits.ts';
 import type { Member } from './member.ts';
 import { originAllowed } from './origin.ts';
 import type { TrustedProxies } from './proxy.ts';
@@ -62,6 +63,7 @@ export interface WsDeps {
   manager: RoomManager;
   cluster: ClusterNode;
   proxies: TrustedProxies;
+  limits: IpLimits;
   /** Monotonic ms (the rooms' clock). */
   now: () => number;
   /** Wall-clock seconds (token expiry). */
@@ -106,8 +108,12 @@ function early(ws: uWS.WebSocket<SocketData>, queue: Uint8Array[], message: Arra
   else queue.push(new Uint8Array(message.slice(0)));
 }
 
-function reject(res: uWS.HttpResponse, status: string, reason: string): void {
-  res.cork(() => res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8').end(reason));
+function reject(res: uWS.HttpResponse, status: string, reason: string, retryAfterS = 0): void {
+  res.cork(() => {
+    res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8');
+    if (retryAfterS > 0) res.writeHeader('retry-after', String(retryAfterS));
+    res.end(reason);
+  });
 }
 
 /** What the upgrade read from its request (which dies when the handler returns). */
@@ -144,6 +150,12 @@ function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void
       reject(res, '409 Conflict', ok.reason);
       return;
     }
+    const opens = !existing && d.limits.room(door.peer, d.now());
+    if (opens) {
+      d.onReject(429);
+      reject(res, '429 Too Many Requests', `${opens.reason}; try again in ${opens.retryAfterS} s`, opens.retryAfterS);
+      return;
+    }
     if (!existing && d.draining()) {
       d.onReject(503);
       reject(res, '503 Service Unavailable', 'this server is shutting down; try again in a moment');
@@ -171,6 +183,12 @@ function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Route): void {
   }
   if (route.kind === 'elsewhere') {
     redirect(ws, d, data, route.owner);
+    return;
+  }
+  const opens = !d.manager.get(data.code) && d.limits.room(data.peer, d.now());
+  if (opens) {
+    d.onReject(429);
+    ws.end(CLOSE_TRY_AGAIN, `${opens.reason}; try again in ${opens.retryAfterS} s`);
     return;
   }
   if (!join(ws, d, data)) return;
@@ -210,11 +228,19 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
     maxPayloadLength: LIMITS.maxMessageBytes,
     idleTimeout: d.cfg.idleTimeoutS,
     sendPingsAutomatically: true,
-    maxBackpressure: 4 * d.cfg.backpressureBytes + (1 << 20),
+    // What one socket may hold (uWS drops sends past it): bounded, and room for SLOW_READER_BYTES to be seen.
+    maxBackpressure: Math.max(4 * d.cfg.backpressureBytes + (1 << 20), d.cfg.slowReaderBytes + (256 << 10)),
     closeOnBackpressureLimit: 0,
 
     upgrade: (res, req, context) => {
       // Everything is read synchronously: req is only valid inside this callback.
+      const peer = d.proxies.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'));
+      // The address's limits first: a flood costs a map lookup, not an HMAC or a room.
+      const over = d.limits.upgrade(peer, d.now());
+      if (over) {
+        d.onReject(429);
+        return reject(res, '429 Too Many Requests', `${over.reason}; try again in ${over.retryAfterS} s`, over.retryAfterS);
+      }
       const query = new URLSearchParams(req.getQuery() ?? '');
       const origin = req.getHeader('origin');
       const host = req.getHeader('host');
@@ -235,7 +261,6 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
         d.onReject(400);
         return reject(res, '400 Bad Request', 'room must be 5 letters, e.g. ?room=ABCDE');
       }
-      const peer = d.proxies.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'));
       const door: Door = { session: check.session, code, peer, key, protocol, extensions, context };
       const route = d.cluster.directory.route(code);
       if (!(route instanceof Promise)) return admit(res, d, door, route);
@@ -245,6 +270,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
 
     open: (ws) => {
       const data = ws.getUserData();
+      d.limits.opened(data.peer);
       if (data.pending !== null) {
         // Outside any uWS callback by then: cork the socket for what settle() writes.
         data.pending.then((r) => { if (!data.gone) ws.cork(() => settle(ws, d, r)); });
@@ -268,6 +294,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
     close: (ws) => {
       const data = ws.getUserData();
       data.gone = true;
+      d.limits.closed(data.peer);
       if (data.link === null) return; // refused at open, or still waiting for its route: never joined a room
       data.link.closed = true;
       if (data.member && data.room) data.room.disconnect(data.member, data.link, d.now());

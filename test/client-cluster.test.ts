@@ -7,7 +7,7 @@ import { formatFigures, type Figures } from '../game/client/src/netgraph.ts';
 import { closeMessage, describe as connInfo } from '../game/client/src/status.ts';
 import { instanceEndpoint, instanceFromQuery, Target, usableEndpoint } from '../game/client/src/target.ts';
 import type { NetClient } from '../netcode/client.ts';
-import { CLOSE_KICKED, CLOSE_REDIRECT, EV_ANNOUNCE, EV_NOTICE } from '../netcode/protocol.ts';
+import { CLOSE_KICKED, CLOSE_REDIRECT, CLOSE_TOO_SLOW, EV_ANNOUNCE, EV_NOTICE } from '../netcode/protocol.ts';
 
 const page = { protocol: 'http:', host: 'play.example:8080' };
 
@@ -172,5 +172,8 @@ describe('lobby and chat words', () => {
     expect(connInfo('connecting', false, null, 0, '', false).state).toBe('connecting');
     // A move that fails falls back to the usual backoff and its words.
     expect(connInfo('reconnecting', false, 1500, 0, '', true).text).toBe('Reconnecting in 2 s…');
+    // Dropped for reading too slowly: said so, and retried.
+    expect(connInfo('reconnecting', false, 1500, 0, '', false, CLOSE_TOO_SLOW)).toEqual({ state: 'reconnecting', text: 'Connection too slow: reconnecting in 2 s…' });
+    expect(connInfo('reconnecting', false, null, 0, '', false, CLOSE_TOO_SLOW).text).toBe('Connection too slow: reconnecting…');
   });
 });

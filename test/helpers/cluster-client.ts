@@ -54,6 +54,9 @@ export class ClusterClient extends Waits {
   readonly events: WireEvent[] = [];
   readonly states: { state: SocketState; code?: number; reason?: string }[] = [];
   snapshots = 0;
+  /** Snapshot ticks never received on one connection (gaps in the tick sequence). */
+  missed = 0;
+  private lastTick = 0;
   target: string | null = null;
   private last: SocketState = 'idle';
   private timer: NodeJS.Timeout;
@@ -95,6 +98,8 @@ export class ClusterClient extends Waits {
         this.welcomes.push({ instance: ev.instance, playerId: ev.playerId, resumed: ev.resumed, at: performance.now() });
         break;
       case 'snapshot':
+        if (!first && this.lastTick > 0 && ev.snap.tick > this.lastTick + 1) this.missed += ev.snap.tick - this.lastTick - 1;
+        this.lastTick = ev.snap.tick;
         if (first) {
           const d = decodeServer(bytes);
           const base = d.ok && d.msg.type === S_SNAPSHOT ? d.msg.baseTick : -1;

@@ -138,7 +138,8 @@ export class Match {
 
   get connection(): ConnInfo {
     const s = this.session;
-    return describe(s.state, s.welcomed, s.link.socket.nextRetryAt, this.opts.clock(), s.lastError?.reason ?? s.stateInfo.reason ?? '', s.moving);
+    const reason = s.lastError?.reason ?? s.stateInfo.reason ?? '';
+    return describe(s.state, s.welcomed, s.link.socket.nextRetryAt, this.opts.clock(), reason, s.moving, s.stateInfo.code ?? 0);
   }
 
   /**

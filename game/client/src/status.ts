@@ -4,7 +4,7 @@
  * words the player sees.
  */
 import {
-  CLOSE_BAD_VERSION, CLOSE_KICKED, CLOSE_REPLACED, CLOSE_ROOM_CLOSED, CLOSE_ROOM_FULL,
+  CLOSE_BAD_VERSION, CLOSE_KICKED, CLOSE_REPLACED, CLOSE_ROOM_CLOSED, CLOSE_ROOM_FULL, CLOSE_TOO_SLOW,
 } from '../../../netcode/protocol.ts';
 import type { SocketState } from '../../../netcode/socket.ts';
 import { byId } from './dom.ts';
@@ -19,9 +19,12 @@ export interface ConnInfo {
 /**
  * What the player is told, from the socket's state, the welcome, and the retry time.
  * `moving`: the server said the room moved to another instance (MOVE) and the seat is on
- * its way there: a short reconnect, not an error.
+ * its way there: a short reconnect, not an error. `closeCode`: why the last socket closed
+ * (CLOSE_TOO_SLOW: the server dropped us for reading too slowly; the seat waits).
  */
-export function describe(socket: SocketState, welcomed: boolean, retryAt: number | null, now: number, reason = '', moving = false): ConnInfo {
+export function describe(
+  socket: SocketState, welcomed: boolean, retryAt: number | null, now: number, reason = '', moving = false, closeCode = 0,
+): ConnInfo {
   if (moving && (socket === 'connecting' || (socket === 'open' && !welcomed))) {
     return { state: 'reconnecting', text: 'Server update: moving you to another server…' };
   }
@@ -33,7 +36,8 @@ export function describe(socket: SocketState, welcomed: boolean, retryAt: number
       return welcomed ? { state: 'connected', text: 'Connected' } : { state: 'connecting', text: 'Joining…' };
     case 'reconnecting': {
       const s = retryAt === null ? 0 : Math.max(0, Math.ceil((retryAt - now) / 1000));
-      return { state: 'reconnecting', text: s > 0 ? `Reconnecting in ${s} s…` : 'Reconnecting…' };
+      const when = s > 0 ? `econnecting in ${s} s…` : 'econnecting…';
+      return { state: 'reconnecting', text: closeCode === CLOSE_TOO_SLOW ? `Connection too slow: r${when}` : `R${when}` };
     }
     case 'offline':
       return { state: 'offline', text: 'Offline: the server cannot be reached. Click to retry' };
