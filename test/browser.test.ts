@@ -14,6 +14,7 @@ import { type RunningServer, startServer } from '../server/main.ts';
 import {
   type BrowserHandle, earnPoint, enterName, ensureClientBuilt, launchBrowser, recordStatus, statusTexts, tw, waitConnected,
 } from './helpers/browser.ts';
+import { haveBinaries } from './helpers/binaries.ts';
 import { getToken, TestClient } from './helpers/net.ts';
 
 interface Seen { id: number; name: string; x: number; y: number; hp: number; score: number; own: boolean }
@@ -37,7 +38,10 @@ let link = '';
 
 const players = (p: Page) => tw(p, (t) => t.players as Seen[]);
 
+const enabled = haveBinaries('chromium');
+
 beforeAll(async () => {
+  if (!enabled) return;
   ensureClientBuilt();
   srv = await startServer(loadConfig({}, {
     port: 0, host: '127.0.0.1', secret: 'browser-test', staticDir: 'dist/client', npcCount: 200, logLevel: 'silent',
@@ -73,7 +77,7 @@ function freeDirection(x: number, y: number): { key: string; dx: number; dy: num
   return best;
 }
 
-describe('browser client (Chromium)', () => {
+describe.skipIf(!enabled)('browser client (Chromium)', () => {
   it('two players join one room through the share link and see each other move', async () => {
     await a.goto(`${srv.url}/`);
     await enterName(a, 'Ada', 'create');

@@ -15,9 +15,10 @@ export const PACKAGES: Readonly<Record<string, string>> = {
 
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
-/** Absolute path of `name`, or null. */
+/** Absolute path of `name` on PATH or in the sbin directories (TICKWIRE_SBIN_DIRS, when set, instead of those), or null. */
 export function findBinary(name: string): string | null {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SBIN];
+  const sbin = process.env.TICKWIRE_SBIN_DIRS !== undefined ? process.env.TICKWIRE_SBIN_DIRS.split(delimiter).filter(Boolean) : SBIN;
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...sbin];
   for (const dir of dirs) {
     const p = join(dir, name);
     try {
@@ -28,6 +29,11 @@ export function findBinary(name: string): string | null {
     }
   }
   return null;
+}
+
+/** `sudo apt-get install -y …` for these programs' packages, each once, sorted. */
+export function installCommand(names: readonly string[]): string {
+  return `sudo apt-get install -y ${[...new Set(names.map((n) => PACKAGES[n] ?? n))].sort().join(' ')}`;
 }
 
 /** "nginx not found: install it with `sudo apt-get install -y nginx`". */
