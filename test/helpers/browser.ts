@@ -41,13 +41,22 @@ export interface BrowserHandle {
   close: () => Promise<void>;
 }
 
-/** Chromium with a fresh profile directory (removed on close). */
-export async function launchBrowser(): Promise<BrowserHandle> {
+export interface BrowserShape {
+  viewport?: { width: number; height: number };
+  deviceScaleFactor?: number;
+  /** A phone: touch events, `pointer: coarse`, the touch controls. */
+  mobile?: boolean;
+}
+
+/** Chromium with a fresh profile directory (removed on close); 1280×720 at density 1 unless `shape` says otherwise. */
+export async function launchBrowser(shape: BrowserShape = {}): Promise<BrowserHandle> {
   const profile = mkdtempSync(join(tmpdir(), 'tickwire-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 720 },
+    viewport: shape.viewport ?? { width: 1280, height: 720 },
+    deviceScaleFactor: shape.deviceScaleFactor ?? 1,
+    ...(shape.mobile ? { hasTouch: true, isMobile: true } : {}),
   });
   return {
     context,

@@ -21,8 +21,10 @@ export interface DebugHooks {
   /** Drops the current WebSocket as a network failure would (close code 4999): the client must reconnect. */
   dropSocket: () => boolean;
   toggleNetgraph: () => void;
-  /** Where a world point is on screen (canvas px), for tests that aim the real mouse. */
+  /** Where a world point is on screen (canvas CSS px), for tests that aim the real mouse. */
   screenOf: (x: number, y: number) => { x: number; y: number } | null;
+  /** The aim of the last frame's intent (radians), or null. */
+  aim: () => number | null;
 }
 
 export function exposeDebug(match: Match, clock: () => number, stateLog: string[], name: () => string, hooks: DebugHooks): object {
@@ -45,6 +47,7 @@ export function exposeDebug(match: Match, clock: () => number, stateLog: string[
     get announcements() { return match.announcements; },
     get name() { return name(); },
     get tick() { return match.session.net.serverTick; },
+    get aim() { return hooks.aim(); },
     get ping() { return round(fig().ping); },
     get jitter() { return round(fig().jitter); },
     get snapshotRate() { return round(fig().snapshotRate); },

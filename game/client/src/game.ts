@@ -38,6 +38,7 @@ export interface GameOptions {
 export class Game {
   readonly match: Match;
   private readonly phaser: Phaser.Game;
+  private readonly stopPhaser: () => void;
   private readonly controls: Controls;
   /** The pill's states in turn (window.tickwire.stateLog): what the player saw. */
   private readonly stateLog: string[] = [];
@@ -111,6 +112,7 @@ export class Game {
       },
       toggleNetgraph: () => netgraph.toggle(),
       screenOf: () => null,
+      aim: () => null,
     };
     exposeDebug(match, opts.clock, this.stateLog, () => opts.name, hooks);
     const afterFrame = (now: number) => {
@@ -130,7 +132,9 @@ export class Game {
       connected: (id) => match.session.net.roster.get(id)?.connected ?? true, afterFrame,
     });
     this.phaser = started.game;
+    this.stopPhaser = started.stop;
     hooks.screenOf = (x, y) => started.scene.screenOf(x, y);
+    hooks.aim = () => started.scene.lastAim;
     match.start(opts.clock());
   }
 
@@ -151,6 +155,7 @@ export class Game {
     this.touch.destroy();
     this.netgraph.destroy();
     this.hud.destroy();
+    this.stopPhaser();
     this.phaser.destroy(true);
   }
 }

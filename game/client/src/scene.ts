@@ -5,6 +5,12 @@
  * that took (the client's frame work time in the netgraph).
  *
  * Time comes from the injected clock (the bootstrap's performance.now).
+ *
+ * The canvas is drawn at the screen's density: its backing store is devicePixelRatio ×
+ * its CSS size (Phaser's scale `zoom` shrinks it back on the page), and the camera zoom
+ * includes that ratio, so the view shows the same world area whatever the density, and
+ * a 2× screen gets twice the pixels instead of a blurred upscale. Pointer and screenOf
+ * speak CSS pixels, like the DOM.
  */
 import Phaser from 'phaser';
 import { ARENA_H, ARENA_W } from '../../sim/constants.ts';
@@ -29,8 +35,10 @@ export class ArenaScene extends Phaser.Scene {
   private painter!: Painter;
   private lastFocus = { x: ARENA_W / 2, y: ARENA_H / 2 };
   private readonly pointerWorld = new Phaser.Math.Vector2();
+  /** The aim of the last frame's intent (radians), or null when none was given. */
+  lastAim: number | null = null;
 
-  constructor(private readonly deps: SceneDeps) {
+  constructor(private readonly deps: SceneDeps, private readonly density: number) {
     super('arena');
   }
 
@@ -48,17 +56,19 @@ export class ArenaScene extends Phaser.Scene {
     this.fitZoom();
   }
 
-  /** Shows about 960×720 u where the screen allows, never zooming in past 1:1 nor out past half. */
+  /** Shows about 960×720 u where the screen allows (in CSS px), never zooming in past 1:1 nor out past half. */
   private fitZoom(): void {
     const cam = this.cameras.main;
-    cam.setZoom(Math.max(0.5, Math.min(1, cam.width / 960, cam.height / 720)));
-    this.painter.labelScale = 1 / cam.zoom;
+    const d = this.density;
+    cam.setZoom(d * Math.max(0.5, Math.min(1, cam.width / d / 960, cam.height / d / 720)));
+    this.painter.labelScale = d / cam.zoom;
   }
 
   /** Screen (canvas CSS px) position of a world point, as last rendered. */
   screenOf(x: number, y: number): { x: number; y: number } {
     const cam = this.cameras.main;
-    return { x: (x - cam.worldView.x) * cam.zoom, y: (y - cam.worldView.y) * cam.zoom };
+    const k = cam.zoom / this.density;
+    return { x: (x - cam.worldView.x) * k, y: (y - cam.worldView.y) * k };
   }
 
   update(): void {
@@ -73,9 +83,11 @@ export class ArenaScene extends Phaser.Scene {
       if (touch.fire()) buttons |= 16;
     }
     if (aim === null && controls.pointer) {
-      const world = cam.getWorldPoint(controls.pointer.x, controls.pointer.y, this.pointerWorld);
+      const d = this.density;
+      const world = cam.getWorldPoint(controls.pointer.x * d, controls.pointer.y * d, this.pointerWorld);
       aim = Math.atan2(world.y - this.lastFocus.y, world.x - this.lastFocus.x);
     }
+    this.lastAim = aim;
     const out = match.frame(t0, { buttons, aim });
     const ownAt = this.painter.draw(out, t0);
     if (ownAt) this.lastFocus = ownAt;
@@ -95,19 +107,31 @@ export class ArenaScene extends Phaser.Scene {
   }
 }
 
-/** Starts Phaser in #game with the arena scene. */
-export function startPhaser(deps: SceneDeps): { game: Phaser.Game; scene: ArenaScene } {
-  const scene = new ArenaScene(deps);
+/** The canvas's pixels per CSS pixel: the screen's, within 1–3 (more costs fill rate for nothing seen). */
+export const screenDensity = (): number => Math.min(3, Math.max(1, window.devicePixelRatio || 1));
+
+/** Starts Phaser in #game (which fills the window) with the arena scene, at the screen's density. */
+export function startPhaser(deps: SceneDeps): { game: Phaser.Game; scene: ArenaScene; stop: () => void } {
+  const d = screenDensity();
+  const size = () => ({ w: Math.round(window.innerWidth * d), h: Math.round(window.innerHeight * d) });
+  const scene = new ArenaScene(deps, d);
+  const { w, h } = size();
   const game = new Phaser.Game({
     type: Phaser.AUTO,
     parent: 'game',
     backgroundColor: '#0d1117',
     banner: false,
     disableContextMenu: true,
-    scale: { mode: Phaser.Scale.RESIZE, width: '100%', height: '100%' },
+    // NONE + zoom 1/d: a canvas of w × h device pixels shown at the window's CSS size.
+    scale: { mode: Phaser.Scale.NONE, width: w, height: h, zoom: 1 / d },
     input: { keyboard: false, mouse: false, touch: false, gamepad: false },
     render: { antialias: false },
     scene,
   });
-  return { game, scene };
+  const onResize = () => {
+    const s = size();
+    game.scale.resize(s.w, s.h);
+  };
+  window.addEventListener('resize', onResize);
+  return { game, scene, stop: () => window.removeEventListener('resize', onResize) };
 }
