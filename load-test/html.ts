@@ -1,14 +1,16 @@
 /**
  * A self-contained HTML report: the summary table and four inline-SVG charts over
  * time (bots, server tick p99, kbps, RTT), with the measured window shaded. No
- * scripts, no CDN: open it anywhere.
+ * scripts, no CDN: open it anywhere. Its stylesheet and colours are the server monitor's
+ * too (server/monitor/style.ts).
  */
+import { REPORT_CSS, REPORT_PALETTE } from '../server/monitor/style.ts';
 import { formatReport, type Report, type SeriesPoint } from './report.ts';
 
 const W = 640;
 const H = 180;
 const PAD = { l: 48, r: 12, t: 24, b: 24 };
-const COLORS = ['#2563eb', '#dc2626', '#16a34a'];
+const COLORS = REPORT_PALETTE.series;
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -28,12 +30,12 @@ function chart(title: string, unit: string, r: Report, lines: [string, (p: Serie
   const y = (v: number) => H - PAD.b - ((H - PAD.t - PAD.b) * v) / yMax;
   const grid = [0, 0.25, 0.5, 0.75, 1].map((q) => {
     const v = yMax * q;
-    return `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`
+    return `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(v)}" y2="${y(v)}" stroke="${REPORT_PALETTE.grid}"/>`
       + `<text x="${PAD.l - 6}" y="${y(v) + 4}" text-anchor="end">${+v.toPrecision(3)}</text>`;
   }).join('');
   // The measured window, shaded: what the summary's figures cover (the rest is ramp and wind-down).
   const win = `<rect x="${x(r.window_s.from).toFixed(1)}" y="${PAD.t}" width="${(x(r.window_s.to) - x(r.window_s.from)).toFixed(1)}" `
-    + `height="${H - PAD.t - PAD.b}" fill="#eef2ff"/>`;
+    + `height="${H - PAD.t - PAD.b}" fill="${REPORT_PALETTE.band}"/>`;
   const ticks = [0, 0.5, 1].map((q) => `<text x="${x(tMax * q)}" y="${H - 6}" text-anchor="middle">${Math.round(tMax * q)} s</text>`).join('');
   const paths = lines.map(([, f], i) => {
     const pts = series.map((p) => `${x(p.t).toFixed(1)},${y(f(p)).toFixed(1)}`).join(' ');
@@ -54,11 +56,7 @@ export function renderHtml(r: Report): string {
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tickwire load test: ${esc(r.scenario)}, ${r.bots.requested} bots</title>
-<style>
-body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #111827; }
-pre { background: #f3f4f6; padding: 12px; white-space: pre-wrap; }
-svg { display: block; margin: 12px 0; font: 11px system-ui, sans-serif; fill: #374151; }
-</style></head><body>
+<style>${REPORT_CSS}</style></head><body>
 <h1>tickwire load test</h1>
 <pre>${esc(formatReport(r))}</pre>
 ${charts.join('\n')}

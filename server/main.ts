@@ -16,6 +16,8 @@ import { Drainer, type DrainReport } from './drain.ts';
 import { IpLimits } from './iplimits.ts';
 import { cpuSeconds, mountHttp } from './http.ts';
 import { createMetrics } from './metrics.ts';
+import { MonitorFeed } from './monitor/feed.ts';
+import { mountMonitor } from './monitor/routes.ts';
 import { RoomManager } from './rooms.ts';
 import type { Logger } from './log.ts';
 import { TrustedProxies } from './proxy.ts';
@@ -78,7 +80,12 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     // One publish per room per tick: uWS writes the shared snapshot to each subscriber natively.
     channel: (code) => {
       const topic = roomTopic(code);
-      return { publish: (bytes) => { app.publish(topic, bytes, true, false); } };
+      return {
+        publish: (bytes) => {
+          manager.wire.bytesOut += bytes.byteLength * app.numSubscribers(topic); // what uWS writes: one copy per subscriber
+          app.publish(topic, bytes, true, false);
+        },
+      };
     },
     onError: (room, err) => log('error', `room ${room.code} closed after an error in its tick: ${(err as Error)?.stack ?? err}`),
     onRemoved: (code) => cluster.released(code),
@@ -108,6 +115,8 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     cfg, manager, cluster, files, registry, now: clock, wallS, draining, proxies, limits, uptimeS: () => (performance.now() - startedAt) / 1000,
   });
   mountAdmin(app, { cfg, manager, cluster, drainer, onDrain: opts.onDrainRequest ?? (() => void drainer.start()) });
+  const feed = new MonitorFeed({ registry, manager, cluster, maxPlayers: cfg.maxPlayersPerRoom, wallMs: () => Date.now() });
+  const monitor = mountMonitor(app, { cfg, feed });
 
   const listenSocket = await new Promise<uWS.us_listen_socket>((resolve, reject) => {
     app.listen(cfg.host, cfg.port, (s) => (s ? resolve(s) : reject(new Error(`cannot listen on ${cfg.host}:${cfg.port} (in use?)`))));
@@ -133,6 +142,8 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
   }
   let beat: NodeJS.Timeout | undefined;
   if (clustered) beat = setInterval(() => cluster.heartbeat(), cfg.clusterHeartbeatS * 1000);
+  // The monitor's sample: its chart history is kept whether anyone watches or not (one registry read a second).
+  const sampler = setInterval(() => monitor.tick().catch((err: Error) => log('warn', `monitor: sample failed: ${err.message}`)), 1000);
 
   // Fixed-step loop: wake when the next tick is due; the accumulator decides how many to run.
   let timer: NodeJS.Timeout | undefined;
@@ -159,6 +170,8 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
       running = false;
       clearTimeout(timer);
       clearInterval(beat);
+      clearInterval(sampler);
+      monitor.close();
       for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
       uWS.us_listen_socket_close(listenSocket);
       await cluster.stop();

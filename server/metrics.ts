@@ -22,6 +22,25 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, draine
   g('tickwire_snapshots_skipped_total', 'Snapshots skipped for backed-up sockets', () => manager.snapshotCounts.skipped);
   g('tickwire_slow_readers_closed_total', 'Clients closed as too slow (SLOW_READER_S / SLOW_READER_BYTES), their seats kept', () => manager.snapshotCounts.slowClosed);
   g('tickwire_uptime_seconds', 'Process uptime', uptimeS);
+  // The players' sockets (wirestats.ts): counted where the bytes and refusals happen.
+  const w = manager.wire;
+  g('tickwire_players', 'Seats held by players, connected or within their resume grace', () => {
+    let n = 0;
+    for (const r of manager.rooms.values()) n += r.playerCount;
+    return n;
+  });
+  g('tickwire_ws_bytes_in_total', 'Payload bytes of the WebSocket messages players sent (no frame headers)', () => w.bytesIn);
+  g('tickwire_ws_bytes_out_total', 'Payload bytes handed to uWS for players: each send, each room publish × its subscribers', () => w.bytesOut);
+  new Gauge({
+    name: 'tickwire_messages_rejected_total', labelNames: ['reason'], registers: [registry],
+    help: 'Player sockets refused (S_ERROR + close) for what they sent or could not get, by close code name',
+    collect() { for (const [reason, n] of w.refusedByName()) this.set({ reason }, n); },
+  });
+  new Gauge({
+    name: 'tickwire_joins_total', labelNames: ['kind'], registers: [registry],
+    help: 'HELLOs welcomed into a new seat (new) or a seat kept from an earlier socket (resumed: reconnect, MOVE, restart)',
+    collect() { this.set({ kind: 'new' }, w.joins); this.set({ kind: 'resumed' }, w.resumes); },
+  });
   // Scale-out (all 0 on a standalone server but tickwire_cluster_instances, 1).
   const c = cluster.counters;
   g('tickwire_redis_up', 'Redis command connection ready (1), or not (0); -1 when standalone', () =>
@@ -40,6 +59,7 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, draine
   g('tickwire_cluster_bus_rejected_total', 'Bus messages dropped as malformed', () => c.busRejected);
   g('tickwire_announcements_total', 'Operator announcements delivered to this instance\'s rooms', () => c.announcements);
   g('tickwire_kicks_total', 'Players kicked on this instance', () => c.kicks);
+  g('tickwire_rooms_closed_total', 'Rooms an operator closed on this instance (POST /api/admin/close)', () => c.closes);
   // Drains (drain.ts) and hand-overs (cluster/handover.ts).
   const ds = drainer.stats;
   g('tickwire_draining', 'This instance is draining (1) or not (0)', () => (drainer.draining ? 1 : 0));

@@ -12,7 +12,7 @@ import {
 } from '../game/sim/index.ts';
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_ROOM_CLOSED,
   type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION,
   type RosterEntry, S_MOVE, S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
@@ -29,6 +29,7 @@ import { SnapshotFanout } from './fanout.ts';
 import type { ChatLine, RoomState } from './roomstate.ts';
 import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
+import { WireStats } from './wirestats.ts';
 
 export interface SnapshotCounts {
   sent: number;
@@ -45,6 +46,8 @@ export interface RoomOptions {
   seed: number;
   /** The room's broadcast channel; without one every snapshot goes out as a private copy. */
   channel?: Channel;
+  /** Where refusals and HELLOs are counted (the manager's, for /metrics); a room of its own by default. */
+  wire?: WireStats;
 }
 
 export class Room {
@@ -67,6 +70,7 @@ export class Room {
   /** Lag compensation: a shooter's targets where it saw them. */
   private readonly stepOptions = { rewind: { get: (shooter: number) => this.seenBy(shooter) } };
   private readonly fanout: SnapshotFanout;
+  private readonly wire: WireStats;
   /** On its way to another instance (a drain): it steps no more here, and chat said meanwhile is kept (takeChat). */
   frozen = false;
   private lastStepAt: number; // ms
@@ -91,7 +95,8 @@ export class Room {
     this.fanout = new SnapshotFanout(opts.config, opts.channel ?? null);
     this.seats = seatContext(opts.config, opts.config.maxPlayersPerRoom);
     this.seatData = this.seats.table.data;
-    this.seating = new Seating(opts.code, opts.config, this.seats, opts.now);
+    this.wire = opts.wire ?? new WireStats();
+    this.seating = new Seating(opts.code, opts.config, this.seats, opts.now, this.wire);
     this.rowOf = this.seating.rowOf;
     this.fanout.record(this.world, [], this.seatOf);
     this.lastStepAt = opts.now;
@@ -222,7 +227,7 @@ export class Room {
     const socket = seat[row + SEAT_SOCKET]; // SOCKET_NONE exactly when m.link is null
     if (socket === SOCKET_NONE) return;
     if (!this.seats.msgRule.take(seat, row + SEAT_TAT, now)) {
-      refuse(m.link as Link, CLOSE_RATE_LIMIT, 'too many messages');
+      refuse(m.link as Link, CLOSE_RATE_LIMIT, 'too many messages', this.wire);
       return;
     }
     if (socket === SOCKET_WELCOMED && readInput(bytes, this.batch)) {
@@ -232,11 +237,11 @@ export class Room {
     const link = m.link as Link;
     const d = decodeClient(bytes);
     if (!d.ok) {
-      refuse(link, CLOSE_BAD_MESSAGE, d.reason);
+      refuse(link, CLOSE_BAD_MESSAGE, d.reason, this.wire);
       return;
     }
     if (socket !== SOCKET_WELCOMED && d.msg.type !== C_HELLO) {
-      refuse(link, CLOSE_NO_HELLO, 'first message must be HELLO');
+      refuse(link, CLOSE_NO_HELLO, 'first message must be HELLO', this.wire);
       return;
     }
     this.handle(m, d.msg, now);
@@ -291,18 +296,21 @@ export class Room {
   private hello(m: Member, version: number, resumeTick: number): void {
     if (!m.link) return;
     if (version !== PROTOCOL_VERSION) {
-      refuse(m.link, CLOSE_BAD_VERSION, `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`);
+      const why = `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`;
+      refuse(m.link, CLOSE_BAD_VERSION, why, this.wire);
       return;
     }
     if (m.welcomed) {
-      refuse(m.link, CLOSE_BAD_MESSAGE, 'duplicate HELLO');
+      refuse(m.link, CLOSE_BAD_MESSAGE, 'duplicate HELLO', this.wire);
       return;
     }
     const resumed = m.playerId !== 0;
     if (resumed) {
+      this.wire.resumes++;
       m.droppedAt = null;
       this.pending.push([EV_RESUME, m.playerId]);
     } else {
+      this.wire.joins++;
       const added = addPlayer(this.world);
       this.world = added.world;
       this.seating.seat(m, added.id);
@@ -402,6 +410,17 @@ export class Room {
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void {
     this.seating.closeAll(code, reason);
+  }
+
+  /**
+   * An operator closes the room: every socket is told why (S_ERROR) and closed with
+   * CLOSE_ROOM_CLOSED, which a client does not reconnect after. The caller removes the
+   * room. Returns how many players were connected.
+   */
+  close(reason: string): number {
+    const connected = this.connectedCount;
+    for (const m of this.seating.members.values()) if (m.link) refuse(m.link, CLOSE_ROOM_CLOSED, reason);
+    return connected;
   }
 
   /** An operator's announcement: every player here sees it with the next snapshot. */

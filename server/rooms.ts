@@ -8,6 +8,7 @@ import { Room, type SnapshotCounts } from './room.ts';
 import type { RoomState } from './roomstate.ts';
 import { TickScheduler } from './scheduler.ts';
 import type { Channel } from './transport.ts';
+import { WireStats } from './wirestats.ts';
 import { SampleRing } from '../netcode/samples.ts';
 
 export const ROOM_CODE = /^[A-Z]{5}$/;
@@ -42,6 +43,8 @@ export class RoomManager {
   readonly inputAckMs = new SampleRing(8192);
   lastTickMs = 0;
   ticks = 0;
+  /** What crossed the players' sockets (bytes, refusals, HELLOs), counted by ws.ts, main.ts and every room. */
+  readonly wire = new WireStats();
   /** Room ticks that took longer than the tick period. */
   overruns = 0;
   private readonly cfg: Config;
@@ -60,7 +63,7 @@ export class RoomManager {
     let room = this.rooms.get(code);
     if (!room) {
       if (this.rooms.size >= this.cfg.maxRooms) return null;
-      room = new Room({ code, config: this.cfg, now, seed: this.opts.seed(), channel: this.opts.channel?.(code) });
+      room = new Room({ code, config: this.cfg, now, seed: this.opts.seed(), channel: this.opts.channel?.(code), wire: this.wire });
       this.rooms.set(code, room);
       // Rooms take the TICK_PHASES slots of the period in turn: ticks are spread out, yet the
       // loop wakes at most that many times a period however many rooms there are.

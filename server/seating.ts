@@ -21,9 +21,11 @@ import { Member } from './member.ts';
 import type { SeatState } from './roomstate.ts';
 import type { SeatContext } from './seats.ts';
 import type { Link } from './transport.ts';
+import type { WireStats } from './wirestats.ts';
 
-/** Tells the client why, then closes; the socket's close handler then reports the drop. */
-export function refuse(link: Link, code: number, reason: string): void {
+/** Tells the client why, then closes; the socket's close handler then reports the drop. Counted in `wire` by code when given. */
+export function refuse(link: Link, code: number, reason: string, wire?: WireStats): void {
+  wire?.refuse(code);
   link.send(encodeServer({ type: S_ERROR, code, reason }));
   link.close(code, reason);
 }
@@ -43,7 +45,10 @@ export class Seating {
   /** Sessions an operator kicked: refused at the door for the rest of the room's life. */
   private readonly banned = new Set<string>();
 
-  constructor(private readonly code: string, private readonly cfg: Config, private readonly seats: SeatContext, now: number) {
+  constructor(
+    private readonly code: string, private readonly cfg: Config, private readonly seats: SeatContext, now: number,
+    private readonly wire?: WireStats,
+  ) {
     this.emptySince = now;
   }
 
@@ -67,7 +72,7 @@ export class Seating {
   /** A socket opened for this session. Returns the member, or null if the room filled meanwhile. */
   connect(sid: string, name: string, link: Link, now: number): Member | null {
     if (this.banned.has(sid)) {
-      refuse(link, CLOSE_KICKED, `you were removed from room ${this.code}`);
+      refuse(link, CLOSE_KICKED, `you were removed from room ${this.code}`, this.wire);
       return null;
     }
     let m = this.members.get(sid);
@@ -84,7 +89,7 @@ export class Seating {
       old?.close(CLOSE_REPLACED, 'replaced by a newer connection');
     } else {
       if (!this.admits(sid).ok) {
-        refuse(link, CLOSE_ROOM_FULL, `room ${this.code} is full`);
+        refuse(link, CLOSE_ROOM_FULL, `room ${this.code} is full`, this.wire);
         return null;
       }
       m = new Member(sid, name, link, now, this.cfg, this.seats);
@@ -143,7 +148,7 @@ export class Seating {
     // Something expires: act in the members map's order (the order sessions joined), so
     // events come out in the same order whichever seat was put on watch first.
     for (const m of this.members.values()) {
-      if (this.helloLate(m, now) && m.link !== null) refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time');
+      if (this.helloLate(m, now) && m.link !== null) refuse(m.link, CLOSE_NO_HELLO, 'no HELLO in time', this.wire);
       if (this.graceOver(m, now)) {
         left(m.playerId);
         this.members.delete(m.sid);
@@ -173,7 +178,7 @@ export class Seating {
       this.banned.add(m.sid);
       m.kicked = true;
       this.expiring.add(m);
-      if (m.link) refuse(m.link, CLOSE_KICKED, reason);
+      if (m.link) refuse(m.link, CLOSE_KICKED, reason, this.wire);
       out.push(m);
     }
     return out;

@@ -28,6 +28,7 @@ import { ROOM_CODE, type RoomManager } from './rooms.ts';
 import type { Session } from './tokens.ts';
 import { verifyToken } from './tokens.ts';
 import type { Link } from './transport.ts';
+import type { WireStats } from './wirestats.ts';
 
 /**
  * uWS copies these fields onto the socket's own object (getUserData returns it).
@@ -80,10 +81,14 @@ export const roomTopic = (code: string): string => `room/${code}`;
 class UwsLink implements Link {
   closed = false; // set by the close handler: the socket must not be touched after
 
-  constructor(private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string, readonly peer: string) {}
+  constructor(
+    private readonly ws: uWS.WebSocket<SocketData>, private readonly topic: string, readonly peer: string, private readonly wire: WireStats,
+  ) {}
 
   send(bytes: Uint8Array): void {
-    if (!this.closed) this.ws.cork(() => this.ws.send(bytes, true));
+    if (this.closed) return;
+    this.wire.bytesOut += bytes.byteLength;
+    this.ws.cork(() => this.ws.send(bytes, true));
   }
 
   buffered(): number {
@@ -102,10 +107,14 @@ class UwsLink implements Link {
 }
 
 /** A message that came before the socket's route: kept for the room, within bounds. */
-function early(ws: uWS.WebSocket<SocketData>, queue: Uint8Array[], message: ArrayBuffer, isBinary: boolean): void {
-  if (!isBinary) ws.end(CLOSE_BAD_MESSAGE, 'binary messages only');
-  else if (queue.length >= MAX_EARLY_MESSAGES) ws.end(CLOSE_RATE_LIMIT, `more than ${MAX_EARLY_MESSAGES} messages before joining the room`);
-  else queue.push(new Uint8Array(message.slice(0)));
+function early(ws: uWS.WebSocket<SocketData>, queue: Uint8Array[], message: ArrayBuffer, isBinary: boolean, wire: WireStats): void {
+  if (!isBinary) {
+    wire.refuse(CLOSE_BAD_MESSAGE);
+    ws.end(CLOSE_BAD_MESSAGE, 'binary messages only');
+  } else if (queue.length >= MAX_EARLY_MESSAGES) {
+    wire.refuse(CLOSE_RATE_LIMIT);
+    ws.end(CLOSE_RATE_LIMIT, `more than ${MAX_EARLY_MESSAGES} messages before joining the room`);
+  } else queue.push(new Uint8Array(message.slice(0)));
 }
 
 function reject(res: uWS.HttpResponse, status: string, reason: string, retryAfterS = 0): void {
@@ -201,7 +210,9 @@ function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Route): void {
 
 function redirect(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData, o: InstanceRecord): void {
   d.cluster.counters.redirects++;
-  ws.send(encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason: `room ${data.code} lives on instance ${o.id}` }), true);
+  const bytes = encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason: `room ${data.code} lives on instance ${o.id}` });
+  d.manager.wire.bytesOut += bytes.byteLength;
+  ws.send(bytes, true);
   ws.end(CLOSE_REDIRECT, `room ${data.code} lives on instance ${o.id}`);
 }
 
@@ -214,7 +225,7 @@ function join(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData): boole
     ws.end(CLOSE_TRY_AGAIN, 'too many rooms; try again later');
     return false;
   }
-  const link = new UwsLink(ws, roomTopic(data.code), data.peer);
+  const link = new UwsLink(ws, roomTopic(data.code), data.peer, d.manager.wire);
   data.room = room;
   data.link = link;
   data.member = room.connect(data.session.sid, data.session.name, link, now);
@@ -282,11 +293,15 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
 
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
+      d.manager.wire.bytesIn += message.byteLength;
       if (data.member === null || data.room === null) { // compared, not tested for truth: no load of the object
-        if (data.early !== null) early(ws, data.early, message, isBinary);
+        if (data.early !== null) early(ws, data.early, message, isBinary, d.manager.wire);
         return;
       }
-      if (!isBinary) return data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
+      if (!isBinary) {
+        d.manager.wire.refuse(CLOSE_BAD_MESSAGE);
+        return data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
+      }
       // Decoded synchronously: the ArrayBuffer is freed when this callback returns.
       data.room.receive(data.member, new Uint8Array(message), d.now(), data.row);
     },

@@ -89,6 +89,22 @@ describe('bus messages', () => {
     }
   });
 
+  it('accepts a room close and its answer, and drops malformed ones', () => {
+    const close = { v: 1, type: 'close', from: 'a', req: 'r2', room: 'ABCDE', reason: ' spam\u0007 room ' };
+    expect(parseBus(JSON.stringify(close))).toEqual({ ...close, reason: 'spam room' });
+    const answer = { v: 1, type: 'closed', from: 'b', req: 'r2', to: 'a', room: 'ABCDE', held: true, players: 3 };
+    expect(parseBus(JSON.stringify(answer))).toEqual(answer);
+    expect(parseBus(JSON.stringify({ ...answer, held: false, players: 0 }))).toEqual({ ...answer, held: false, players: 0 });
+    for (const bad of [
+      { ...close, room: 'abcde' }, { ...close, room: 'ABCDEF' }, { ...close, req: '' }, { ...close, req: 'r'.repeat(65) },
+      { ...close, reason: 7 }, { ...close, from: '' }, { ...close, v: 2 }, { ...close, room: undefined },
+      { ...answer, held: 'yes' }, { ...answer, players: -1 }, { ...answer, players: 1.5 }, { ...answer, players: '3' },
+      { ...answer, to: undefined }, { ...answer, to: 'x'.repeat(33) }, { ...answer, room: 'ABC' }, { ...answer, req: 5 },
+    ]) {
+      expect(parseBus(JSON.stringify(bad)), JSON.stringify(bad)).toBeNull();
+    }
+  });
+
   it('reads a kick target from the admin API body, or says what is wrong', () => {
     expect(parseKickTarget({ player: 'sid123' })).toEqual({ sid: 'sid123' });
     expect(parseKickTarget({ room: 'ABCDE', id: 2 })).toEqual({ room: 'ABCDE', id: 2 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { BTN_FIRE, BTN_RIGHT, PLAYER_MAX_HP, PLAYER_SPEED, SHOT_DAMAGE } from '../game/sim/index.ts';
 import { encodeClient } from '../netcode/codec.ts';
 import {
-  C_HELLO, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_REPLACED, CLOSE_ROOM_FULL,
+  CLOSE_TOO_SLOW, C_HELLO, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_REPLACED, CLOSE_ROOM_FULL,
   EV_CHAT, EV_JOIN, EV_LEAVE, EV_NOTICE,
 } from '../netcode/protocol.ts';
 import { ASKS_EVERY_TICK, Harness, Player } from './helpers/room.ts';
@@ -150,13 +150,34 @@ describe('Room on an in-memory transport', () => {
     const h = new Harness(ASKS_EVERY_TICK);
     const a = h.player('Ada');
     h.ticks(2, [a]);
-    a.link.backlog = 1 << 30;
+    a.link.backlog = 10 * h.cfg.backpressureBytes; // backed up, under SLOW_READER_BYTES (past it, it is closed)
     h.player('Bob');
     h.ticks(3, [a]);
     a.link.backlog = 0;
     h.ticks(1, [a]);
     const joins = a.events.flatMap((e) => (e.kind === 'snapshot' ? e.snap.events : [])).filter((e) => e[0] === EV_JOIN);
     expect(joins.map((j) => j[2])).toContain('Bob');
+  });
+
+  it('closes a client skipped SLOW_READER_S in a row, or holding more than SLOW_READER_BYTES, with CLOSE_TOO_SLOW; its seat waits', () => {
+    const h = new Harness({ ...ASKS_EVERY_TICK, slowReaderS: 0.5 });
+    const a = h.player('Ada');
+    const b = h.player('Bob');
+    h.ticks(2, [a, b]);
+    b.link.backlog = 10 * h.cfg.backpressureBytes;
+    const run = Math.round(0.5 * h.cfg.tickRate);
+    h.ticks(run - 1, [a]);
+    expect(b.link.closed).toBeNull(); // skipped, still open
+    h.ticks(1, [a]);
+    expect(b.link.closed).toMatchObject({ code: CLOSE_TOO_SLOW, reason: `connection too slow: ${run} snapshots skipped in a row (0.5 s)` });
+    expect(h.room.playerCount).toBe(2); // the seat waits for the resume
+    expect(h.room.snapshotCounts.slowClosed).toBe(1);
+    // A break in the skipping starts the count again; holding too much closes at once.
+    const c = h.player('Cy');
+    h.ticks(2, [a, c]);
+    c.link.backlog = h.cfg.slowReaderBytes + 1;
+    h.ticks(1, [a, c]);
+    expect(c.link.closed).toMatchObject({ code: CLOSE_TOO_SLOW, reason: `connection too slow: ${Math.round((h.cfg.slowReaderBytes + 1) / 1024)} KiB waiting to be read` });
   });
 
   it('with interest management, entities enter and leave a client\'s view as it moves, without desyncs', () => {

@@ -1,6 +1,6 @@
 /**
  * Messages between instances, over one Redis pub/sub channel. Rare by design (an
- * operator's announcement, a kick and its answers): nothing per tick or per input
+ * operator's announcement, a kick or a room closed and their answers): nothing per tick or per input
  * crosses it. JSON, because nothing here is hot and an operator can read it with
  * `redis-cli subscribe tw:bus`. Every message is validated on arrival like any
  * other input from outside the process; a bad one is dropped and counted.
@@ -8,6 +8,10 @@
  *   announce  {v, type: 'announce', from, text}              every player of every instance sees it in chat
  *   kick      {v, type: 'kick', from, req, target, reason}   every instance kicks whoever matches
  *   kicked    {v, type: 'kicked', from, req, to, kicked}     each instance's answer to `to`'s kick `req`
+ *   close     {v, type: 'close', from, req, room, reason}    every instance closes room `room` if it holds it
+ *   closed    {v, type: 'closed', from, req, to, room, held, players}  each instance's answer to `to`'s close
+ *                                                           `req`: whether it held the room, and how many
+ *                                                           players it closed out
  *   handover  {v, type: 'handover', from, to, req, code, key}  `from` drains: the room `code` waits in
  *                                                           Redis under `key` for `to` to take it
  *   took      {v, type: 'took', from, to, req, code, ok, reason}  `from`'s answer: it owns and runs the
@@ -30,6 +34,13 @@ export interface Kicked {
   name: string;
 }
 
+/** A room an operator closed: where it was, and how many players were connected to it. */
+export interface ClosedRoom {
+  instance: string;
+  room: string;
+  players: number;
+}
+
 /** Chat lines at most one `late` message carries. */
 export const MAX_LATE_CHAT = 64;
 
@@ -41,7 +52,12 @@ export type BusMessage =
   | { v: number; type: 'took'; from: string; to: string; req: string; code: string; ok: boolean; reason: string }
   | { v: number; type: 'late'; from: string; to: string; code: string; chat: LateChat[] }
   | { v: number; type: 'kick'; from: string; req: string; target: KickTarget; reason: string }
-  | { v: number; type: 'kicked'; from: string; req: string; to: string; kicked: Kicked[] };
+  | { v: number; type: 'kicked'; from: string; req: string; to: string; kicked: Kicked[] }
+  | { v: number; type: 'close'; from: string; req: string; room: string; reason: string }
+  | { v: number; type: 'closed'; from: string; req: string; to: string; room: string; held: boolean; players: number };
+
+/** The bus messages that answer a request (`req`) of the instance `to`. */
+export type BusAnswer = Extract<BusMessage, { type: 'kicked' | 'closed' }>;
 
 const isStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
 const isId = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= LIMITS.maxTick;
@@ -88,6 +104,15 @@ export function parseBus(raw: string): BusMessage | null {
     case 'kicked':
       if (!isStr(m.req, 64) || !isStr(m.to, 32) || !Array.isArray(m.kicked) || m.kicked.length > 1000 || !m.kicked.every(isKicked)) return null;
       return { v: BUS_VERSION, type: 'kicked', from: m.from, req: m.req, to: m.to, kicked: m.kicked };
+    case 'close':
+      if (!isStr(m.req, 64) || !isRoomCode(m.room) || typeof m.reason !== 'string') return null;
+      return { v: BUS_VERSION, type: 'close', from: m.from, req: m.req, room: m.room, reason: cleanText(m.reason, 120) };
+    case 'closed': {
+      const players = m.players;
+      if (!isStr(m.req, 64) || !isStr(m.to, 32) || !isRoomCode(m.room) || typeof m.held !== 'boolean') return null;
+      if (typeof players !== 'number' || !Number.isInteger(players) || players < 0 || players > 100_000) return null;
+      return { v: BUS_VERSION, type: 'closed', from: m.from, req: m.req, to: m.to, room: m.room, held: m.held, players };
+    }
     case 'handover':
       if (!isStr(m.to, 32) || !isStr(m.req, 64) || !isRoomCode(m.code) || !isStr(m.key, 200) || !m.key.startsWith('tw:handover:')) return null;
       return { v: BUS_VERSION, type: 'handover', from: m.from, to: m.to, req: m.req, code: m.code, key: m.key };

@@ -1,7 +1,7 @@
 /**
  * This instance's place in the cluster: its registry record and heartbeat, the room
  * directory (who owns a code, claiming one, placing a new room on the least-loaded
- * instance), the cluster-wide lobby, and the bus (announcements, kicks).
+ * instance), the cluster-wide lobby, and the bus (announcements, kicks, rooms closed).
  *
  * Without REDIS_URL the same object answers for this process alone, so the HTTP and
  * WebSocket doors have one code path. With it, Redis is consulted only for joins of a
@@ -11,12 +11,12 @@
  * nowhere here, the cluster lobby, the admin bus) answers "unavailable".
  *
  * Timers are the caller's: `heartbeat()` is called by main.ts every CLUSTER_HEARTBEAT_S,
- * and `after(ms, fn)` bounds the wait for a kick's answers.
+ * and `after(ms, fn)` bounds the wait for the answers to a kick or a close.
  */
 import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { RoomManager } from '../rooms.ts';
-import { BUS_VERSION, type BusMessage, type Kicked, type KickTarget, parseBus } from './bus.ts';
+import { BUS_VERSION, type BusAnswer, type BusMessage, type ClosedRoom, type Kicked, type KickTarget, parseBus } from './bus.ts';
 import { type InstanceRecord, parseRecord, type RoomEntry, wsEndpoint } from './records.ts';
 import { RedisLink } from './redis.ts';
 import { KEYS } from './scripts.ts';
@@ -59,8 +59,8 @@ export interface ClusterHealth {
   instances: number;
 }
 
-/** Answers of the other instances to a kick are awaited this long at most. */
-const KICK_WAIT_MS = 1500;
+/** Answers of the other instances to a kick or a close are awaited this long at most. */
+const ANSWER_WAIT_MS = 1500;
 /** Dead instances are pruned and stray claims released every this many heartbeats. */
 const SWEEP_EVERY = 10;
 
@@ -74,7 +74,7 @@ export class ClusterNode {
   /** What happened, for /metrics. */
   readonly counters = {
     redirects: 0, claims: 0, claimConflicts: 0, registrations: 0, idConflicts: 0, redisErrors: 0, announcements: 0,
-    kicks: 0, busRejected: 0, pruned: 0,
+    kicks: 0, closes: 0, busRejected: 0, pruned: 0,
   };
   private beating = false;
   /** Another process was found writing our record at the last heartbeat (said once per episode). */
@@ -82,7 +82,8 @@ export class ClusterNode {
   private beats = 0;
   /** Codes we hold a claim on without a room here, as of the last sweep (released if still so at the next). */
   private stray = new Set<string>();
-  private readonly kicks = new Map<string, (from: string, kicked: Kicked[]) => void>();
+  /** Requests of ours on the bus (kick, close) waiting for the instances' answers, by `req`. */
+  private readonly asks = new Map<string, (answer: BusAnswer) => void>();
   private readonly startedAt: number;
 
   constructor(private readonly d: ClusterDeps) {
@@ -275,25 +276,49 @@ export class ClusterNode {
     this.counters.announcements++;
   }
 
-  /** Kicks whoever matches on every instance; resolves with who was kicked once every live instance answered (or after KICK_WAIT_MS). */
-  async kick(target: KickTarget, reason: string): Promise<Kicked[]> {
-    const redis = this.redis;
-    if (!redis) return this.kickHere(target, reason);
-    if (!redis.ready) throw new Unavailable('Redis is unreachable: the kick cannot reach the other instances');
+  /**
+   * Publishes a request (`what`, for messages) to every instance and gathers their answers:
+   * resolves once every live instance answered, or after ANSWER_WAIT_MS with those that did.
+   */
+  private async ask(what: string, request: (req: string) => BusMessage): Promise<BusAnswer[]> {
+    const redis = this.redis as RedisLink;
+    if (!redis.ready) throw new Unavailable(`Redis is unreachable: the ${what} cannot reach the other instances`);
     const expected = (await this.directory.records(0)).length;
     const req = this.d.newId();
-    return new Promise<Kicked[]>((resolve) => {
-      const kicked: Kicked[] = [];
-      let answers = 0;
-      const done = () => { if (this.kicks.delete(req)) resolve(kicked); };
-      this.kicks.set(req, (_from, k) => {
-        kicked.push(...k);
-        if (++answers >= expected) done();
+    return new Promise<BusAnswer[]>((resolve) => {
+      const answers: BusAnswer[] = [];
+      const done = () => { if (this.asks.delete(req)) resolve(answers); };
+      this.asks.set(req, (a) => {
+        answers.push(a);
+        if (answers.length >= expected) done();
       });
-      this.d.after(KICK_WAIT_MS, done);
-      const msg: BusMessage = { v: BUS_VERSION, type: 'kick', from: this.id, req, target, reason };
-      redis.publish(JSON.stringify(msg)).catch((err) => { this.failed('kick', err); done(); });
+      this.d.after(ANSWER_WAIT_MS, done);
+      redis.publish(JSON.stringify(request(req))).catch((err) => { this.failed(what, err); done(); });
     });
+  }
+
+  /** Kicks whoever matches on every instance; resolves with who was kicked once every live instance answered (or after ANSWER_WAIT_MS). */
+  async kick(target: KickTarget, reason: string): Promise<Kicked[]> {
+    if (!this.redis) return this.kickHere(target, reason);
+    const answers = await this.ask('kick', (req) => ({ v: BUS_VERSION, type: 'kick', from: this.id, req, target, reason }));
+    return answers.flatMap((a) => (a.type === 'kicked' ? a.kicked : []));
+  }
+
+  /** Closes room `code` wherever it runs (CLOSE_ROOM_CLOSED to its players, the room removed); resolves with where it was. */
+  async close(code: string, reason: string): Promise<ClosedRoom[]> {
+    if (!this.redis) return this.closeHere(code, reason);
+    const answers = await this.ask('close', (req) => ({ v: BUS_VERSION, type: 'close', from: this.id, req, room: code, reason }));
+    return answers.flatMap((a) => (a.type === 'closed' && a.held ? [{ instance: a.from, room: a.room, players: a.players }] : []));
+  }
+
+  private closeHere(code: string, reason: string): ClosedRoom[] {
+    const room = this.d.manager.get(code);
+    if (!room) return [];
+    const players = room.close(reason);
+    this.d.manager.remove(room);
+    this.counters.closes++;
+    this.d.log('info', `admin: closed room ${code} (${players} player(s) connected): ${reason}`);
+    return [{ instance: this.id, room: code, players }];
   }
 
   private kickHere(target: KickTarget, reason: string): Kicked[] {
@@ -325,8 +350,17 @@ export class ClusterNode {
         this.redis?.publish(JSON.stringify(answer)).catch((err) => this.failed('kick answer', err));
         return;
       }
+      case 'close': {
+        const [closed] = this.closeHere(m.room, m.reason);
+        const answer: BusMessage = {
+          v: BUS_VERSION, type: 'closed', from: this.id, req: m.req, to: m.from, room: m.room, held: !!closed, players: closed?.players ?? 0,
+        };
+        this.redis?.publish(JSON.stringify(answer)).catch((err) => this.failed('close answer', err));
+        return;
+      }
       case 'kicked':
-        if (m.to === this.id) this.kicks.get(m.req)?.(m.from, m.kicked);
+      case 'closed':
+        if (m.to === this.id) this.asks.get(m.req)?.(m);
         return;
       default:
         return;

@@ -154,6 +154,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   startCluster(opts).then((c) => {
     console.log(`redis ${c.redis.url}; instances ${c.instances.map((i) => `${i.id} (127.0.0.1:${i.port})`).join(', ')}`);
     console.log(`admin token: ${c.adminToken}  (e.g. curl -H 'authorization: Bearer ${c.adminToken}' -d '{"text":"hi"}' ${c.url}/api/admin/announce)`);
+    console.log(`monitor: ${c.url}/monitor#token=${encodeURIComponent(c.adminToken)}  (the page takes the token off the address)`);
     console.log(`cluster ready at ${c.url}`);
     let stopping = false;
     const stop = (why: string) => {
