@@ -132,9 +132,14 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
     later(res, async () => ['200 OK', await dir.newRoom()]);
   });
 
+  // Like the lobby, degraded rather than failed when Redis is slow or down: this instance alone, said so.
   app.get('/api/instances', (res) => later(res, async () => {
-    const records = await dir.records();
-    return ['200 OK', { self: d.cluster.id, clustered, instances: records.map((r) => publicInstance(r, r.id === d.cluster.id)) }];
+    let degraded = false;
+    const records = await dir.records().catch(() => {
+      degraded = true;
+      return [d.cluster.record()];
+    });
+    return ['200 OK', { self: d.cluster.id, clustered, degraded, instances: records.map((r) => publicInstance(r, r.id === d.cluster.id)) }];
   }));
 
   app.get('/healthz', (res) => {

@@ -268,7 +268,9 @@ export class ClusterNode {
       return 1;
     }
     if (!this.redis.ready) throw new Unavailable('Redis is unreachable: the announcement cannot reach the other instances');
-    return this.redis.publish(JSON.stringify({ v: BUS_VERSION, type: 'announce', from: this.id, text } satisfies BusMessage));
+    return this.redis.publish(JSON.stringify({ v: BUS_VERSION, type: 'announce', from: this.id, text } satisfies BusMessage)).catch((err: Error) => {
+      throw new Unavailable(`Redis did not take the announcement: ${err.message}`);
+    });
   }
 
   private announceHere(text: string): void {
@@ -283,7 +285,8 @@ export class ClusterNode {
   private async ask(what: string, request: (req: string) => BusMessage): Promise<BusAnswer[]> {
     const redis = this.redis as RedisLink;
     if (!redis.ready) throw new Unavailable(`Redis is unreachable: the ${what} cannot reach the other instances`);
-    const expected = (await this.directory.records(0)).length;
+    // How many answers to wait for: the live instances now, or as last listed when Redis is slow to list them.
+    const expected = await this.directory.records(0).then((r) => r.length, () => this.directory.liveCount);
     const req = this.d.newId();
     return new Promise<BusAnswer[]>((resolve) => {
       const answers: BusAnswer[] = [];
