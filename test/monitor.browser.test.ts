@@ -16,7 +16,7 @@ import type { RoomOwner } from '../server/cluster/directory.ts';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
 import { FEED_PROTOCOL, tokenProtocol } from '../server/monitor/routes.ts';
 import { haveBinaries } from './helpers/binaries.ts';
-import { type BrowserHandle, launchBrowser } from './helpers/browser.ts';
+import { type BrowserHandle, ensureClientBuilt, launchBrowser } from './helpers/browser.ts';
 import { ClusterClient, token } from './helpers/cluster-client.ts';
 
 const enabled = haveBinaries('redis-server', 'nginx', 'chromium');
@@ -57,6 +57,7 @@ describe.skipIf(!enabled)('the live monitor on a cluster (Chromium)', () => {
   const newRoom = async (): Promise<RoomOwner> => (await (await fetch(`${c.url}/api/rooms`, { method: 'POST' })).json()) as RoomOwner;
 
   beforeAll(async () => {
+    ensureClientBuilt(); // nginx serves it: without it, its fallback to index.html answers 500 (e.g. for the favicon)
     [c, browser] = await Promise.all([
       startCluster({ instances: 2, port: 0, env: { NPC_COUNT: '2', CLUSTER_HEARTBEAT_S: '0.5', CLUSTER_TTL_S: '2', LOG_LEVEL: 'warn' } }),
       launchBrowser(),

@@ -3,7 +3,7 @@
  * through playwright-core with a throwaway profile, and drive the lobby.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -28,12 +28,44 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Builds dist/client when it is missing or older than any client source. */
+/**
+ * Builds dist/client when it is missing or older than any client source. Test files run in
+ * parallel processes and several may find it stale at once; and nginx, in a cluster test,
+ * serves it meanwhile. So one process builds (a lock directory), the others wait for it,
+ * and the build is written beside dist/client and swapped in whole: nobody ever reads a
+ * half-emptied directory (nginx answered 500 for a page whose files were mid-rebuild).
+ */
 export function ensureClientBuilt(): void {
-  const built = existsSync(BUILT) ? statSync(BUILT).mtimeMs : 0;
-  const sources = Math.max(...CLIENT_INPUTS.map((d) => newestMtime(join(ROOT, d))));
-  if (built >= sources) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'game/client/vite.config.ts', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'pipe' });
+  const lock = join(ROOT, 'dist/.client-build.lock');
+  const fresh = () => {
+    const built = existsSync(BUILT) ? statSync(BUILT).mtimeMs : 0;
+    return built >= Math.max(...CLIENT_INPUTS.map((d) => newestMtime(join(ROOT, d))));
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (fresh()) return;
+    mkdirSync(join(ROOT, 'dist'), { recursive: true });
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another test process is building: wait for it (a lock older than two minutes is a dead build's).
+      if (Date.now() > deadline || Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 120_000) rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      continue;
+    }
+    try {
+      if (fresh()) return;
+      const out = join(ROOT, `dist/client.build-${process.pid}`);
+      execFileSync('npx', ['vite', 'build', '--config', 'game/client/vite.config.ts', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir'], { cwd: ROOT, stdio: 'pipe' });
+      const old = join(ROOT, `dist/client.old-${process.pid}`);
+      if (existsSync(join(ROOT, 'dist/client'))) renameSync(join(ROOT, 'dist/client'), old);
+      renameSync(out, join(ROOT, 'dist/client'));
+      rmSync(old, { recursive: true, force: true });
+      return;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
 }
 
 export interface BrowserHandle {
