@@ -35,7 +35,7 @@ describe.skipIf(!enabled)('browser clients on a cluster behind nginx (Chromium)'
   beforeAll(async () => {
     ensureClientBuilt();
     [c, ...browsers] = await Promise.all([
-      startCluster({ instances: 2, port: 0, env: { NPC_COUNT: '4', CLUSTER_HEARTBEAT_S: '0.5', CLUSTER_TTL_S: '2', LOG_LEVEL: 'warn' } }),
+      startCluster({ instances: 2, port: 0, env: { NPC_COUNT: '12', CLUSTER_HEARTBEAT_S: '0.5', CLUSTER_TTL_S: '2', LOG_LEVEL: 'warn' } }),
       launchBrowser(), launchBrowser(),
     ]) as [RunningCluster, BrowserHandle, BrowserHandle];
     a = await browsers[0].context.newPage();
@@ -88,7 +88,7 @@ describe.skipIf(!enabled)('browser clients on a cluster behind nginx (Chromium)'
   }, 60_000);
 
   it('when the room\'s instance drains, both pages move with the room to the other instance, same seat and score, shown a short reconnect', async () => {
-    await earnPoint(a); // something on the scoreboard to keep
+    await earnPoint(a, 40_000); // something on the scoreboard to keep
     const before = await Promise.all([a, b].map(async (p) => ({ id: await tw(p, (t) => t.playerId as number), score: await tw(p, (t) => t.score as number) })));
     for (const p of [a, b]) await recordStatus(p);
     const logFrom = await Promise.all([a, b].map((p) => tw(p, (t) => (t.stateLog as string[]).length)));
@@ -119,7 +119,7 @@ describe.skipIf(!enabled)('browser clients on a cluster behind nginx (Chromium)'
     // The deploy's second half: the drained instance starts again, empty, for the next test.
     await c.start(owner);
     owner = other;
-  }, 60_000);
+  }, 90_000);
 
   it('when the room\'s instance dies, both pages are back in the room on the other instance, told it restarted', async () => {
     const victim = c.instances.find((i) => i.id === owner) as RunningCluster['instances'][number];
