@@ -8,7 +8,7 @@ import { LIMITS } from '../netcode/protocol.ts';
 import { type ClusterNode, Unavailable } from './cluster/node.ts';
 import { publicInstance } from './cluster/records.ts';
 import type { Config } from './config.ts';
-import type { IpLimits, Refusal } from './iplimits.ts';
+import { type IpLimits, type Refusal, refusalText } from './iplimits.ts';
 import type { TrustedProxies } from './proxy.ts';
 import type { RoomManager } from './rooms.ts';
 import type { StaticFile } from './static.ts';
@@ -47,7 +47,7 @@ export const json = (res: Res, status: string, value: unknown, headers: [string,
 
 /** 429 with Retry-After: a per-address limit said no (iplimits.ts). */
 export function tooMany(res: Res, r: Refusal): void {
-  json(res, '429 Too Many Requests', { error: `${r.reason}; try again in ${r.retryAfterS} s`, limit: r.limit, retry_after_s: r.retryAfterS }, [
+  json(res, '429 Too Many Requests', { error: refusalText(r), limit: r.limit, retry_after_s: r.retryAfterS }, [
     ['retry-after', String(r.retryAfterS)],
   ]);
 }

@@ -31,6 +31,9 @@ export interface Refusal {
   reason: string;
 }
 
+/** What a refused caller is told (429 body, or the close reason of an upgrade already accepted). */
+export const refusalText = (r: Refusal): string => `${r.reason}; try again in ${r.retryAfterS} s`;
+
 /** Addresses tracked per limit before the table sheds the ones that are full again. */
 const MAX_TRACKED = 50_000;
 /** Retry-After for a caller at IP_MAX_SOCKETS: its sockets close on their own schedule. */

@@ -19,7 +19,7 @@ import { CLOSE_BAD_MESSAGE, CLOSE_RATE_LIMIT, CLOSE_REDIRECT, CLOSE_TRY_AGAIN, L
 import type { ClusterNode, Route } from './cluster/node.ts';
 import type { InstanceRecord } from './cluster/records.ts';
 import type { Config } from './config.ts';
-import type { IpLimits } from './iplimits.ts';
+import { type IpLimits, refusalText } from './iplimits.ts';
 import type { Member } from './member.ts';
 import { originAllowed } from './origin.ts';
 import type { TrustedProxies } from './proxy.ts';
@@ -162,7 +162,7 @@ function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void
     const opens = !existing && d.limits.room(door.peer, d.now());
     if (opens) {
       d.onReject(429);
-      reject(res, '429 Too Many Requests', `${opens.reason}; try again in ${opens.retryAfterS} s`, opens.retryAfterS);
+      reject(res, '429 Too Many Requests', refusalText(opens), opens.retryAfterS);
       return;
     }
     if (!existing && d.draining()) {
@@ -197,7 +197,7 @@ function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Route): void {
   const opens = !d.manager.get(data.code) && d.limits.room(data.peer, d.now());
   if (opens) {
     d.onReject(429);
-    ws.end(CLOSE_TRY_AGAIN, `${opens.reason}; try again in ${opens.retryAfterS} s`);
+    ws.end(CLOSE_TRY_AGAIN, refusalText(opens));
     return;
   }
   if (!join(ws, d, data)) return;
@@ -250,7 +250,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       const over = d.limits.upgrade(peer, d.now());
       if (over) {
         d.onReject(429);
-        return reject(res, '429 Too Many Requests', `${over.reason}; try again in ${over.retryAfterS} s`, over.retryAfterS);
+        return reject(res, '429 Too Many Requests', refusalText(over), over.retryAfterS);
       }
       const query = new URLSearchParams(req.getQuery() ?? '');
       const origin = req.getHeader('origin');
