@@ -10,10 +10,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../server/config.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
 import { haveBinaries } from './helpers/binaries.ts';
+import { getToken, TestClient } from './helpers/net.ts';
 import { type BrowserHandle, type BrowserShape, enterName, ensureClientBuilt, launchBrowser, tw, waitConnected } from './helpers/browser.ts';
 
 const enabled = haveBinaries('chromium');
@@ -64,8 +65,11 @@ describe.skipIf(!enabled)('the client at common sizes (Chromium)', () => {
     mkdirSync(OUT, { recursive: true });
     srv = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', secret: 'layout', staticDir: 'dist/client', npcCount: 20, logLevel: 'silent' }));
   }, 90_000);
+  // Each test's browser goes when it ends: pages left rendering a full room starve the next test's page on 2 cores.
+  afterEach(async () => {
+    for (const b of browsers.splice(0)) await b.close();
+  });
   afterAll(async () => {
-    for (const b of browsers) await b.close();
     await srv?.close();
   });
 
@@ -104,6 +108,40 @@ describe.skipIf(!enabled)('the client at common sizes (Chromium)', () => {
       await friend.screenshot({ path: `${OUT}/lobby-room-link-${w}x${h}.png` });
     }, 40_000);
   }
+
+  it('phone 360×640 with a full room: the scoreboard stays short of the chat, the netgraph on screen', async () => {
+    const br = await launchBrowser(SIZES[0][1]);
+    browsers.push(br);
+    const page = await br.context.newPage();
+    await page.goto(`${srv.url}/`);
+    await page.locator('#create-button').waitFor();
+    await enterName(page, 'Phone', 'create');
+    await waitConnected(page);
+    const code = await tw(page, (t) => t.room as string);
+    const port = new URL(srv.url).port;
+    const bots: TestClient[] = [];
+    try {
+      for (let i = 0; i < 15; i++) bots.push(new TestClient(`ws://127.0.0.1:${port}/ws?room=${code}&token=${await getToken(srv.url, `Bot${i + 1}`)}`));
+      await Promise.all(bots.map((b) => b.until(() => b.net.playerId, 10_000, 'bot welcome')));
+      await page.waitForFunction(() => document.querySelectorAll('#scoreboard li').length === 16, undefined, { timeout: 10_000 });
+      await page.evaluate(() => (window as unknown as { tickwire: { debug: { toggleNetgraph(): void } } }).tickwire.debug.toggleNetgraph());
+      await page.locator('#netgraph').waitFor();
+      await page.screenshot({ path: `${OUT}/game-360x640-full-room.png` });
+      const rows = await boxes(page, '#scoreboard li');
+      expect(rows.length).toBeLessThan(16); // capped on a narrow screen
+      expect(rows.length).toBeGreaterThanOrEqual(5);
+      expect(await page.locator('#scoreboard li.me').isVisible()).toBe(true); // you are always on it
+      const hud = await boxes(page, '#status, #round, #room-chip, #scoreboard, #chat, #netgraph, .touch .stick, .touch .fire');
+      const view = { x: 0, y: 0, width: 360, height: 640 };
+      for (const p of hud) expect(inside(p.box, view), `${p.name} ${JSON.stringify(p.box)} off screen`).toBe(true);
+      const board = hud.find((p) => p.name === 'scoreboard')!;
+      for (const p of hud.filter((q) => q.name !== 'scoreboard' && q.name !== 'netgraph')) {
+        expect(overlap(board.box, p.box), `the scoreboard covers ${p.name}`).toBe(false);
+      }
+    } finally {
+      for (const b of bots) b.ws.close();
+    }
+  }, 40_000);
 
   it('at devicePixelRatio 2 the canvas has twice the pixels of its CSS size, and the mouse aims where screenOf says', async () => {
     const br = await launchBrowser({ viewport: { width: 1280, height: 720 }, deviceScaleFactor: 2 });

@@ -107,10 +107,20 @@ export async function enterName(page: Page, name: string, action: 'create' | 'jo
 
 /** Waits until window.tickwire reports a live, welcomed connection. */
 export async function waitConnected(page: Page, timeout = 15_000): Promise<void> {
-  await page.waitForFunction(() => {
-    const tw = (window as unknown as { tickwire?: { state: string; playerId: number } }).tickwire;
-    return tw?.state === 'connected' && tw.playerId > 0;
-  }, undefined, { timeout });
+  try {
+    await page.waitForFunction(() => {
+      const tw = (window as unknown as { tickwire?: { state: string; playerId: number } }).tickwire;
+      return tw?.state === 'connected' && tw.playerId > 0;
+    }, undefined, { timeout });
+  } catch (err) {
+    // Say what the page showed instead: the pill's text and the lobby's error, if any.
+    const seen = await page.evaluate(() => ({
+      state: (window as unknown as { tickwire?: { state: string } }).tickwire?.state,
+      status: document.querySelector('#status')?.textContent,
+      lobby: document.querySelector('#lobby-message')?.textContent,
+    })).catch(() => null);
+    throw new Error(`not connected within ${timeout} ms; the page showed ${JSON.stringify(seen)}`, { cause: err });
+  }
 }
 
 interface Hunter {
