@@ -52,6 +52,12 @@ export interface Config {
   ipUpgradesPerS: number; // IP_UPGRADES_PER_S, WebSocket upgrades per client address per second (bursts of IP_MAX_SOCKETS)
   ipMaxSockets: number; // IP_MAX_SOCKETS, WebSockets open at once per client address
   ipLimitExempt: string[]; // IP_LIMIT_EXEMPT, addresses / CIDRs the per-address limits never apply to
+  replayDir: string; // REPLAY_DIR, where matches are recorded (npm run replay:verify reads them); empty = no recording
+  replayKeyframeS: number; // REPLAY_KEYFRAME_S, a keyframe (seek point) every this many seconds of a match
+  replayMaxKb: number; // REPLAY_MAX_KB, a recording past this (before compression) is written and the match goes on in the next file
+  replayMinS: number; // REPLAY_MIN_S, recordings shorter than this are not kept
+  replayKeep: number; // REPLAY_KEEP, at most this many replays are kept in REPLAY_DIR (the oldest go first)
+  replayRetainDays: number; // REPLAY_RETAIN_DAYS, replays older than this are deleted
 }
 
 /** An IPv4/IPv6 address, or such an address with a /prefix. */
@@ -68,7 +74,7 @@ function isAddressOrCidr(a: string): boolean {
 export const DEFAULT_STATE_FILE = 'data/rooms.state';
 
 /** Settings for which an empty value means "off" rather than "the default". */
-const OFF_WHEN_EMPTY: ReadonlySet<string> = new Set(['stateFile']);
+const OFF_WHEN_EMPTY: ReadonlySet<string> = new Set(['stateFile', 'replayDir']);
 
 /**
  * The state file this instance uses: STATE_FILE, except that instances of a cluster started
@@ -127,6 +133,12 @@ export function defaultConfig(): Config {
     ipUpgradesPerS: 10,
     ipMaxSockets: 64,
     ipLimitExempt: [],
+    replayDir: 'data/replays',
+    replayKeyframeS: 5,
+    replayMaxKb: 4096,
+    replayMinS: 10,
+    replayKeep: 500,
+    replayRetainDays: 14,
   };
 }
 
@@ -220,6 +232,12 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   ipUpgradesPerS: ['IP_UPGRADES_PER_S', num(0.1, 100_000)],
   ipMaxSockets: ['IP_MAX_SOCKETS', int(1, 1_000_000)],
   ipLimitExempt: ['IP_LIMIT_EXEMPT', addresses],
+  replayDir: ['REPLAY_DIR', str],
+  replayKeyframeS: ['REPLAY_KEYFRAME_S', num(0.5, 600)],
+  replayMaxKb: ['REPLAY_MAX_KB', int(16, 1 << 20)],
+  replayMinS: ['REPLAY_MIN_S', num(0, 86400)],
+  replayKeep: ['REPLAY_KEEP', int(1, 1_000_000)],
+  replayRetainDays: ['REPLAY_RETAIN_DAYS', num(0.001, 36500)],
 };
 
 export const ENV_NAMES: ReadonlyArray<[keyof Config, string]> = Object.entries(ENV).map(([k, [e]]) => [k as keyof Config, e]);

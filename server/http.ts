@@ -10,6 +10,7 @@ import { publicInstance } from './cluster/records.ts';
 import type { Config } from './config.ts';
 import { type IpLimits, type Refusal, refusalText } from './iplimits.ts';
 import type { TrustedProxies } from './proxy.ts';
+import { REPLAY_ID, type ReplayStore } from './replays.ts';
 import type { RoomManager } from './rooms.ts';
 import type { StaticFile } from './static.ts';
 import { issueToken, newSessionId } from './tokens.ts';
@@ -32,6 +33,8 @@ export interface HttpDeps {
   draining: () => boolean;
   proxies: TrustedProxies;
   limits: IpLimits;
+  /** Recorded matches; null when REPLAY_DIR is empty (recording off). */
+  replays: ReplayStore | null;
 }
 
 export function send(res: Res, status: string, type: string, body: string | Uint8Array, headers: [string, string][] = []): void {
@@ -141,6 +144,32 @@ export function mountHttp(app: uWS.TemplatedApp, d: HttpDeps): void {
     });
     return ['200 OK', { self: d.cluster.id, clustered, degraded, instances: records.map((r) => publicInstance(r, r.id === d.cluster.id)) }];
   }));
+
+  // Recorded matches, newest first (?limit=1-200, default 50), and one replay's file as written.
+  app.get('/api/replays', (res, req) => {
+    const raw = req.getQuery('limit');
+    const limit = raw ? Number(raw) : 50;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) return json(res, '400 Bad Request', { error: 'limit must be 1-200' });
+    const store = d.replays;
+    if (!store) return json(res, '200 OK', { recording: false, total: 0, replays: [] });
+    later(res, async () => {
+      const all = await store.list();
+      return ['200 OK', { recording: true, total: all.length, replays: all.slice(0, limit) }];
+    });
+  });
+  app.get('/api/replays/:id', (res, req) => {
+    const id = req.getParameter(0) ?? '';
+    if (!REPLAY_ID.test(id)) return json(res, '400 Bad Request', { error: 'not a replay id' });
+    const store = d.replays;
+    if (!store) return json(res, '404 Not Found', { error: 'recording is off on this server (REPLAY_DIR is empty)' });
+    let gone = false;
+    res.onAborted(() => { gone = true; });
+    store.read(id).then((file) => {
+      if (gone) return;
+      if (!file) return json(res, '404 Not Found', { error: `no replay ${id}` });
+      send(res, '200 OK', 'application/gzip', file, [['content-disposition', `attachment; filename="${id}.replay"`]]);
+    }, (err: Error) => { if (!gone) json(res, '500 Internal Server Error', { error: err.message }); });
+  });
 
   app.get('/healthz', (res) => {
     const m = d.manager;

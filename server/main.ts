@@ -18,6 +18,7 @@ import { cpuSeconds, mountHttp } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { MonitorFeed } from './monitor/feed.ts';
 import { mountMonitor } from './monitor/routes.ts';
+import { ReplayStore } from './replays.ts';
 import { RoomManager } from './rooms.ts';
 import type { Logger } from './log.ts';
 import { TrustedProxies } from './proxy.ts';
@@ -32,6 +33,8 @@ export interface RunningServer {
   cluster: ClusterNode;
   config: Config;
   drainer: Drainer;
+  /** Recorded matches (REPLAY_DIR); null when recording is off. */
+  replays: ReplayStore | null;
   /**
    * Drains (what SIGTERM / SIGINT do before exiting): hands every room to another instance
    * of the cluster, or saves it to STATE_FILE; see drain.ts. Resolves when it is done.
@@ -75,8 +78,11 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     for (const f of [cfg.tlsCert, cfg.tlsKey]) if (!existsSync(f)) throw new Error(`TLS file not found: ${f}`);
   }
   const app = tls ? uWS.SSLApp({ cert_file_name: cfg.tlsCert, key_file_name: cfg.tlsKey }) : uWS.App();
+  const replays = cfg.replayDir !== '' ? new ReplayStore(cfg, log) : null;
+  if (replays) await replays.prune();
   const manager = new RoomManager({
     config: cfg, now: clock(), clock, seed: () => randomInt(0, 2 ** 32 - 1),
+    replays: replays ? { save: (rec) => replays.save(rec), epoch: () => Date.now() } : undefined,
     // One publish per room per tick: uWS writes the shared snapshot to each subscriber natively.
     channel: (code) => {
       const topic = roomTopic(code);
@@ -113,6 +119,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
   mountWs(app, { cfg, manager, cluster, proxies, limits, now: clock, wallS, draining, onReject });
   mountHttp(app, {
     cfg, manager, cluster, files, registry, now: clock, wallS, draining, proxies, limits, uptimeS: () => (performance.now() - startedAt) / 1000,
+    replays,
   });
   mountAdmin(app, { cfg, manager, cluster, drainer, onDrain: opts.onDrainRequest ?? (() => void drainer.start()) });
   const feed = new MonitorFeed({ registry, manager, cluster, maxPlayers: cfg.maxPlayersPerRoom, wallMs: () => Date.now() });
@@ -165,6 +172,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
     cluster,
     config: cfg,
     drainer,
+    replays,
     drain: () => drainer.start(),
     close: async () => {
       running = false;
@@ -174,6 +182,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
       monitor.close();
       for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
       uWS.us_listen_socket_close(listenSocket);
+      await replays?.flush(); // the recordings those rooms just closed
       await cluster.stop();
       for (const t of timers) clearTimeout(t);
       await new Promise((r) => setImmediate(r));

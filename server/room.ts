@@ -7,8 +7,7 @@
  * in-memory links.
  */
 import {
-  addPlayer, copyPlayer, createWorld, type Input, MAX_REWIND, type RewoundPositions, removePlayer,
-  step, type World, worldWith,
+  addPlayer, createWorld, type Input, MAX_REWIND, placePlayer, type RewoundPositions, removePlayer, step, type World,
 } from '../game/sim/index.ts';
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
@@ -18,7 +17,7 @@ import {
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { toWire } from './events.ts';
-import { RewindBuffer } from './rewind.ts';
+import { RewindBuffer } from '../netcode/rewind.ts';
 import type { AppliedLog, Pos, QueueSeat } from './inputs.ts';
 import type { Member } from './member.ts';
 import {
@@ -26,6 +25,8 @@ import {
   SENT_ASK_RING, SOCKET_NONE, SOCKET_WELCOMED,
 } from './seats.ts';
 import { SnapshotFanout } from './fanout.ts';
+import type { Recording } from '../netcode/replay.ts';
+import { MatchRecorder } from './recorder.ts';
 import type { ChatLine, RoomState } from './roomstate.ts';
 import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
@@ -48,6 +49,14 @@ export interface RoomOptions {
   channel?: Channel;
   /** Where refusals and HELLOs are counted (the manager's, for /metrics); a room of its own by default. */
   wire?: WireStats;
+  /** Where finished recordings go (the replay store); without it the room records nothing. */
+  replays?: ReplaySink;
+}
+
+export interface ReplaySink {
+  save(rec: Recording): void;
+  /** Wall-clock ms since the epoch (a recording's start and end times). */
+  epoch(): number;
 }
 
 export class Room {
@@ -83,6 +92,9 @@ export class Room {
     return row === undefined ? undefined : this.seats.inputRule.seat(this.seatData, row + SEAT_QUEUE, this.seatScratch, this.anchorScratch);
   };
   private readonly seatScratch: QueueSeat = { lastSeq: 0, anchor: null };
+  private readonly replays: ReplaySink | null;
+  /** The match being recorded (recorder.ts), when recording is on. */
+  private recorder: MatchRecorder | null = null;
   private readonly anchorScratch: Pos = { x: 0, y: 0 };
 
   constructor(opts: RoomOptions) {
@@ -100,6 +112,36 @@ export class Room {
     this.rowOf = this.seating.rowOf;
     this.fanout.record(this.world, [], this.seatOf);
     this.lastStepAt = opts.now;
+    this.replays = opts.config.replayDir !== '' ? opts.replays ?? null : null;
+    this.recordFrom();
+  }
+
+  /** Starts recording from the world as it is now. */
+  private recordFrom(): void {
+    if (!this.replays) return;
+    const startedAt = this.replays.epoch();
+    const stamp = new Date(startedAt).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const names = new Map<number, string>();
+    for (const m of this.seating.byPlayer.values()) names.set(m.playerId, m.name);
+    this.recorder = new MatchRecorder({
+      id: `${this.code.toLowerCase()}-${stamp}-t${this.world.tick}`, room: this.code, instance: this.cfg.instanceId, tickRate: this.cfg.tickRate,
+      keyframeEvery: Math.max(1, Math.round(this.cfg.replayKeyframeS * this.cfg.tickRate)), maxBytes: this.cfg.replayMaxKb * 1024,
+      world: this.world, names, rewind: this.rewind, startedAt,
+    });
+  }
+
+  /**
+   * Closes the recording (`reason`: round_end, closed, moved, limit) and hands it to the
+   * store, unless it is shorter than REPLAY_MIN_S; `next` starts the next one from here.
+   */
+  endRecording(reason: string, next = false): void {
+    const rec = this.recorder;
+    if (!rec || !this.replays) return;
+    this.recorder = null;
+    if (rec.stepCount > 0 && rec.stepCount >= this.cfg.replayMinS * this.cfg.tickRate) {
+      this.replays.save(rec.finish(reason, this.world.round.number, this.replays.epoch(), this.world));
+    }
+    if (next) this.recordFrom();
   }
 
   /** Receive times (ms) of the real inputs the last step applied, in `at[0 .. count)` (input-to-ack latency). */
@@ -157,6 +199,7 @@ export class Room {
   /** Stops the room for a hand-over (it steps no more here) and returns its state. */
   freeze(): RoomState {
     this.frozen = true;
+    this.endRecording('moved');
     return this.state();
   }
 
@@ -183,6 +226,8 @@ export class Room {
     this.fanout.record(this.world, [], this.seatOf);
     this.lastStepAt = now;
     this.addChat(s.chat);
+    this.recorder = null; // nothing was recorded in this fresh room: start from the restored world
+    this.recordFrom();
   }
 
   /**
@@ -314,6 +359,7 @@ export class Room {
       const added = addPlayer(this.world);
       this.world = added.world;
       this.seating.seat(m, added.id);
+      this.recorder?.join(added.id, m.name);
       this.pending.push([EV_JOIN, m.playerId, m.name]);
     }
     m.welcomed = true;
@@ -364,12 +410,14 @@ export class Room {
     const inputs = this.stepInputs;
     const seat = this.seatData;
     const rule = this.seats.inputRule;
+    const rec = this.recorder;
     let world = this.world;
     let k = 0;
     for (const p of this.world.players) {
       const row = this.rowOf.get(p.id);
       if (row === undefined) {
         inputs.set(p.id, NO_INPUTS);
+        rec?.inputs(p.id, NO_INPUTS);
         continue;
       }
       this.ones[k] ??= { buttons: 0, aim: 0 };
@@ -377,11 +425,20 @@ export class Room {
       const canGuess = seat[row + SEAT_SOCKET] !== SOCKET_NONE && p.hp > 0; // a dropped player is not guessed for
       const plan = rule.plan(seat, row + SEAT_QUEUE, p, world.round.number * 65536 + p.deaths, canGuess, this.dt, out);
       if (plan.one !== undefined) k++;
-      if (plan.setPos) world = movePlayerTo(world, p.id, plan.setPos.x, plan.setPos.y);
+      if (plan.setPos) {
+        world = placePlayer(world, p.id, plan.setPos.x, plan.setPos.y);
+        rec?.place(p.id, plan.setPos.x, plan.setPos.y);
+      }
       inputs.set(p.id, plan.one ?? plan.inputs);
+      rec?.inputs(p.id, plan.one ?? plan.inputs);
     }
     this.world = step(world, inputs, this.dt, this.stepOptions);
     this.rewind.record(this.world.tick, this.world.players);
+    if (rec) {
+      rec.stepped(this.world);
+      if (this.world.events.some((e) => e.kind === 'round_end')) this.endRecording('round_end', true);
+      else if (rec.full) this.endRecording('limit', true);
+    }
     for (const e of this.world.events) this.pending.push(toWire(e));
     const events = this.pending;
     this.pending = [];
@@ -393,7 +450,9 @@ export class Room {
   private seenBy(shooter: number): RewoundPositions | undefined {
     const m = this.seating.byPlayer.get(shooter);
     if (!m) return undefined;
-    const seen = this.rewind.at(Math.max(m.viewTick, this.tick - this.rewindTicks), shooter);
+    const tick = Math.max(m.viewTick, this.tick - this.rewindTicks);
+    const seen = this.rewind.at(tick, shooter);
+    this.recorder?.saw(shooter, seen ? tick : -1);
     if (seen) return seen;
     const now = new Map<number, { x: number; y: number }>(); // a tick not held (none yet): where they are now
     for (const o of this.world.players) if (o.id !== shooter) now.set(o.id, { x: o.x, y: o.y });
@@ -403,12 +462,14 @@ export class Room {
   /** A player whose resume grace ran out leaves the world (its seat is freed after this). */
   private readonly left = (playerId: number): void => {
     this.world = removePlayer(this.world, playerId);
+    this.recorder?.leave(playerId);
     this.pending.push([EV_LEAVE, playerId]);
     this.stepInputs.delete(playerId);
   };
 
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void {
+    this.endRecording('closed');
     this.seating.closeAll(code, reason);
   }
 
@@ -419,6 +480,7 @@ export class Room {
    */
   close(reason: string): number {
     const connected = this.connectedCount;
+    this.endRecording('closed');
     for (const m of this.seating.members.values()) if (m.link) refuse(m.link, CLOSE_ROOM_CLOSED, reason);
     return connected;
   }
@@ -442,15 +504,3 @@ export class Room {
 }
 
 const NO_INPUTS: readonly Input[] = [];
-
-function movePlayerTo(world: World, id: number, x: number, y: number): World {
-  const players = world.players.map((p) => {
-    if (p.id !== id) return p;
-    const moved = copyPlayer(p);
-    moved.x = x;
-    moved.y = y;
-    return moved;
-  });
-  return worldWith(world, { players });
-}
-

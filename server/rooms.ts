@@ -4,7 +4,7 @@
  * arguments (`now`, ms) and a `clock` used only to measure tick durations.
  */
 import type { Config } from './config.ts';
-import { Room, type SnapshotCounts } from './room.ts';
+import { type ReplaySink, Room, type SnapshotCounts } from './room.ts';
 import type { RoomState } from './roomstate.ts';
 import { TickScheduler } from './scheduler.ts';
 import type { Channel } from './transport.ts';
@@ -28,6 +28,8 @@ export interface ManagerOptions {
   onError?: (room: Room, err: unknown) => void;
   /** A room was removed (idle, or after an error): its code is free again (the cluster releases its claim). */
   onRemoved?: (code: string) => void;
+  /** Where rooms' finished recordings go (REPLAY_DIR); none: nothing is recorded. */
+  replays?: ReplaySink;
 }
 
 export class RoomManager {
@@ -63,7 +65,9 @@ export class RoomManager {
     let room = this.rooms.get(code);
     if (!room) {
       if (this.rooms.size >= this.cfg.maxRooms) return null;
-      room = new Room({ code, config: this.cfg, now, seed: this.opts.seed(), channel: this.opts.channel?.(code), wire: this.wire });
+      room = new Room({
+        code, config: this.cfg, now, seed: this.opts.seed(), channel: this.opts.channel?.(code), wire: this.wire, replays: this.opts.replays,
+      });
       this.rooms.set(code, room);
       // Rooms take the TICK_PHASES slots of the period in turn: ticks are spread out, yet the
       // loop wakes at most that many times a period however many rooms there are.
@@ -172,6 +176,7 @@ export class RoomManager {
   /** Takes a room out of this process (it was handed to another instance, or saved): no more ticks, its code free here. */
   remove(room: Room): void {
     if (this.rooms.get(room.code) !== room) return;
+    room.endRecording('closed'); // (a room handed over ended its recording when it froze)
     addCounts(this.removedCounts, room.snapshotCounts);
     this.droppedInRemovedRooms += this.clocks.get(room)?.dropped ?? 0;
     this.clocks.delete(room);

@@ -152,6 +152,18 @@ export function addPlayer(world: World): { world: World; id: number } {
   return { world: worldWith(world, { rng: rng.state, nextId: id + 1, players: [...world.players, player] }), id };
 }
 
+/** `world` with player `id` put at (x, y) (the authority placing a player where its late inputs took it). */
+export function placePlayer(world: World, id: number, x: number, y: number): World {
+  const players = world.players.map((p) => {
+    if (p.id !== id) return p;
+    const moved = copyPlayer(p);
+    moved.x = x;
+    moved.y = y;
+    return moved;
+  });
+  return worldWith(world, { players });
+}
+
 export function removePlayer(world: World, id: number): World {
   return worldWith(world, { players: world.players.filter((p) => p.id !== id) });
 }

@@ -3,7 +3,7 @@ import { ARENA_SCHEMA } from '../../game/sim/netschema.ts';
 import { type ClientEvent, NetClient } from '../../netcode/client.ts';
 import { type Config, defaultConfig } from '../../server/config.ts';
 import type { Member } from '../../server/member.ts';
-import { Room } from '../../server/room.ts';
+import { type ReplaySink, Room } from '../../server/room.ts';
 import { type Link, MemoryChannel } from '../../server/transport.ts';
 
 /**
@@ -94,9 +94,10 @@ export class Harness {
   /** The room's broadcast channel: what it publishes reaches every FakeLink that joined. */
   readonly channel = new MemoryChannel();
 
-  constructor(overrides: Partial<Config> = {}) {
+  /** `replays`: where the room's finished recordings go (none by default: nothing is recorded). */
+  constructor(overrides: Partial<Config> = {}, replays?: ReplaySink) {
     this.cfg = { ...defaultConfig(), npcCount: 4, secret: 'x', ...overrides };
-    this.room = new Room({ code: 'TESTS', config: this.cfg, now: 0, seed: 42, channel: this.channel });
+    this.room = new Room({ code: 'TESTS', config: this.cfg, now: 0, seed: 42, channel: this.channel, replays });
     this.period = 1000 / this.cfg.tickRate;
   }
 

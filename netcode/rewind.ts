@@ -1,3 +1,6 @@
+/** One tick of a RewindBuffer: the tick, then the players' ids, xs and ys. */
+export type RewindTick = [tick: number, ids: number[], xs: number[], ys: number[]];
+
 /**
  * Where every player stood at each of the last ticks, for lag compensation: a
  * shooter's targets are rewound to the tick it saw (bounded by MAX_REWIND).
@@ -38,6 +41,24 @@ export class RewindBuffer {
     }
     this.counts[s] = players.length;
     this.tickOf[s] = tick;
+  }
+
+  /** Tick `tick` as [tick, ids, xs, ys], or undefined when it is not held. */
+  get(tick: number): RewindTick | undefined {
+    const s = tick % this.depth;
+    if (tick < 0 || this.tickOf[s] !== tick) return undefined;
+    const n = this.counts[s];
+    return [tick, this.ids[s].slice(0, n), this.xs[s].slice(0, n), this.ys[s].slice(0, n)];
+  }
+
+  /** Forgets every tick. */
+  clear(): void {
+    this.tickOf.fill(-1);
+  }
+
+  /** Puts back ticks `get` returned (replaces what their slots held). */
+  load(ticks: readonly RewindTick[]): void {
+    for (const [tick, ids, xs, ys] of ticks) this.record(tick, ids.map((id, i) => ({ id, x: xs[i], y: ys[i] })));
   }
 
   /** Where the players other than `except` stood at `tick`, or undefined when that tick is not held. */
