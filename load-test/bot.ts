@@ -1,5 +1,5 @@
 /**
- * One bot: a guest token, a socket (wire.ts) and the browser's own NetClient. It sends
+ * One bot: a guest token, a socket (transport.ts: wire.ts's WebSocket, or SSE + POST) and the browser's own NetClient. It sends
  * one INPUT per server tick (the ack of the newest snapshot rides on it), decodes
  * and checksums every snapshot through NetClient, pings once a second, and per
  * scenario chats or drops its socket and resumes with the same token.
@@ -22,10 +22,18 @@ import type { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
 import { type Brain, makeBrain, rng } from './scenario.ts';
 import { isRedirect, joinUrl, MAX_REDIRECTS, redirectTarget } from './redirect.ts';
-import { UnexpectedResponse, Wire } from './wire.ts';
+import { type BotSocket, openSocket, type Transport } from './transport.ts';
+import { UnexpectedResponse } from './wire.ts';
+
+/** What can have a message queued for after the read burst (a bot, a spectator). */
+export interface Deferrable {
+  deferred(from: BotSocket, data: Buffer, at: number): void;
+}
 
 export interface BotContext {
   endpoint: Endpoint;
+  /** How sockets are opened (--transport); ws when absent. */
+  transport?: Transport;
   scenario: Scenario;
   churnPerS: number;
   chatEveryMs: number;
@@ -37,8 +45,8 @@ export interface BotContext {
   movePause: Histogram;
   moveResume: Histogram;
   note: (error: string) => void;
-  /** Queues a message for `bot.deferred(from, data, at)` after the current read burst. */
-  defer: (bot: Bot, from: Wire, data: Buffer, at: number) => void;
+  /** Queues a message for `to.deferred(from, data, at)` after the current read burst. */
+  defer: (to: Deferrable, from: BotSocket, data: Buffer, at: number) => void;
 }
 
 const WELCOME_TIMEOUT_MS = 10_000;
@@ -47,7 +55,7 @@ const MAX_RETRIES = 5;
 
 type State = 'idle' | 'connecting' | 'live' | 'waiting' | 'dead' | 'stopped';
 
-export class Bot {
+export class Bot implements Deferrable {
   /**
    * Four frames, not the browser's 64: hundreds of bots each holding 64 frames (3 s
    * at 20 Hz) promote them all to the old generation, whose collections then stall
@@ -57,7 +65,7 @@ export class Bot {
    * against its old ack: it counts a decode error and asks for a full snapshot.
    */
   readonly net = new NetClient(ARENA_SCHEMA, { frames: BOT_FRAMES, recycleFrames: true });
-  private ws: Wire | null = null;
+  private ws: BotSocket | null = null;
   private state: State = 'idle';
   private token = '';
   private readonly random: () => number;
@@ -114,7 +122,7 @@ export class Bot {
     this.state = 'connecting';
     this.deadline = this.ctx.now() + WELCOME_TIMEOUT_MS;
     // Each handler checks that its socket is still the bot's: a dropped one may still report.
-    const ws: Wire = new Wire(joinUrl(this.target ?? this.ctx.endpoint.ws, this.room, this.token), {
+    const ws: BotSocket = openSocket(this.ctx.transport ?? 'ws', joinUrl(this.target ?? this.ctx.endpoint.ws, this.room, this.token), {
       onOpen: () => { if (ws === this.ws) this.send(this.net.hello()); },
       onMessage: (data) => { if (ws === this.ws) this.onArrival(ws, data); },
       onClose: (code, reason) => { if (ws === this.ws) this.onClose(code, reason); },
@@ -122,7 +130,7 @@ export class Bot {
         if (ws !== this.ws) return;
         if (!(err instanceof UnexpectedResponse)) return this.ctx.note(`socket: ${err.message}`);
         this.ws = null; // its onClose(1006) is not a disconnect
-        this.refused(`upgrade refused: HTTP ${err.status}`);
+        this.refused(`${this.ctx.transport === 'sse' ? 'event stream' : 'upgrade'} refused: HTTP ${err.status}`);
       },
     }, { ca: this.ctx.endpoint.ca });
     this.ws = ws;
@@ -138,7 +146,7 @@ export class Bot {
    * PONG never waits behind hundreds of other bots' snapshots on this event loop.
    * A REDIRECT is handled at once too, before the close that follows it.
    */
-  private onArrival(ws: Wire, data: Buffer): void {
+  private onArrival(ws: BotSocket, data: Buffer): void {
     const at = this.ctx.now();
     if ((data[0] === 0x93 && data[1] === S_PONG) || isRedirect(data)) this.onMessage(data, at);
     else this.ctx.defer(this, ws, data, at);
@@ -149,7 +157,7 @@ export class Bot {
    * meanwhile (no WELCOME in time, dropped, redirected) must not make the bot live
    * again without a socket.
    */
-  deferred(from: Wire, data: Buffer, at: number): void {
+  deferred(from: BotSocket, data: Buffer, at: number): void {
     if (from === this.ws) this.onMessage(data, at);
   }
 

@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   });
   if (server.pinned && pinSelf(`1-${cores - 1}`)) console.error(`bots pinned to cpu 1-${cores - 1}`);
   const swarm = new Swarm({
-    endpoint: server.endpoint, scenario: o.scenario, workers: o.workers, seed: 1, churnPerS: 0, chatEveryS: 5,
+    endpoint: server.endpoint, transport: 'ws', scenario: o.scenario, workers: o.workers, seed: 1, churnPerS: 0, chatEveryS: 5,
     roomOf: (i) => roomCode(Math.floor(i / o.roomSize)),
   });
   const steps: Record<string, unknown>[] = [];

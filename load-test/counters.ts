@@ -22,11 +22,23 @@ export interface Counters {
   lateInputs: number; // inputs owed beyond the backlog clamp (the worker's loop fell behind)
   redirects: number; // REDIRECTs followed (a join at an instance that does not hold the room; not an error)
   moved: number; // MOVEs followed (the room moved to another instance, its seat with it: a drain)
+  // Spectators (spectator.ts, --spectators), counted apart from the bots:
+  specConnected: number; // spectators whose first WELCOME arrived
+  specLive: number;
+  specFailed: number; // never welcomed
+  specDisconnected: number; // closed by the server or the network
+  specSnapshots: number; // applied
+  specMissed: number; // ticks never received
+  specDesyncs: number;
+  specDecodeErrors: number;
+  specErrors: number; // ERROR messages, a WELCOME with a seat, failed reconnects, refusals
 }
 
 export const COUNTER_KEYS: readonly (keyof Counters)[] = [
   'started', 'connected', 'live', 'failed', 'disconnected', 'dropped', 'resumed', 'snapshots', 'missed', 'desyncs',
   'decodeErrors', 'errors', 'bytesIn', 'bytesOut', 'inputs', 'chats', 'lateInputs', 'redirects', 'moved',
+  'specConnected', 'specLive', 'specFailed', 'specDisconnected', 'specSnapshots', 'specMissed', 'specDesyncs', 'specDecodeErrors',
+  'specErrors',
 ];
 
 export function zeroCounters(): Counters {
@@ -45,5 +57,6 @@ export function diffCounters(b: Counters, a: Counters): Counters {
   const d = zeroCounters();
   for (const k of COUNTER_KEYS) d[k] = b[k] - a[k];
   d.live = b.live;
+  d.specLive = b.specLive;
   return d;
 }

@@ -58,7 +58,7 @@ app.ws<{ room: string }>('/ws', {
     ws.subscribe(room);
     ws.send(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId: nextId++, tickRate, serverTick: 1, room, roster: [], instance: '',
-      resumed: false, lastSeq: 0,
+      resumed: false, lastSeq: 0, watchers: 0,
     }), true);
   },
   message: (ws, msg) => {

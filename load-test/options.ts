@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { TRANSPORTS, type Transport } from './transport.ts';
 
 export const SCENARIOS = ['move', 'combat', 'churn', 'chat'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
@@ -14,6 +15,7 @@ export const LIMITS = {
   maxDurationS: 3600,
   maxWorkers: 64,
   maxRooms: 26 ** 3, // LT + three letters
+  maxSpectators: 10_000,
 } as const;
 
 export interface Gates {
@@ -30,6 +32,17 @@ export interface LoadTestOptions {
   ca?: string;
   bots: number;
   rooms: number;
+  /**
+   * How bots, spectators and the probe reach the server: `ws` (the WebSocket, wire.ts) or `sse`
+   * (Server-Sent Events down, POST up: netcode/ssesocket.ts, the fallback for networks that
+   * refuse the upgrade). Either way the URL given is the ws:// one.
+   */
+  transport: Transport;
+  /**
+   * Headless spectators (`&spectate=1`), spread over the run's rooms: they send HELLO, a PING
+   * once a second and ACK 0 after a snapshot fails, never INPUT; counted apart from the bots.
+   */
+  spectators: number;
   /** Measured window, s (after the ramp has finished). */
   durationS: number;
   /** Bots started per second; 0 = all at once. */
@@ -57,7 +70,7 @@ export const defaultWorkers = (): number => Math.max(1, availableParallelism() -
 
 export function defaults(): LoadTestOptions {
   return {
-    url: 'ws://127.0.0.1:8080/ws', bots: 100, rooms: 10, durationS: 30, rampPerS: 200, scenario: 'move',
+    url: 'ws://127.0.0.1:8080/ws', bots: 100, rooms: 10, transport: 'ws', spectators: 0, durationS: 30, rampPerS: 200, scenario: 'move',
     workers: defaultWorkers(), seed: 1, churnPerS: 0.02, chatEveryS: 5, probe: true, progress: true, gates: {},
   };
 }
@@ -124,6 +137,12 @@ export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string
   const u = checkLoopback(o.url);
   if (o.ca !== undefined && u.protocol !== 'wss:') throw new Error('--ca applies to wss:// only (the certificate a TLS server presents)');
   if (o.redis !== undefined) checkRedisUrl(o.redis);
+  if (!TRANSPORTS.includes(o.transport)) throw new Error(`--transport must be one of ${TRANSPORTS.join('|')}, got ${o.transport}`);
+  if (o.ca !== undefined && o.transport === 'sse') {
+    throw new Error('--ca does not apply to --transport sse (Node\'s fetch cannot be handed a certificate per request): '
+      + 'start the run with NODE_EXTRA_CA_CERTS=FILE instead');
+  }
+  bounded('--spectators', o.spectators, 0, LIMITS.maxSpectators);
   bounded('--bots', o.bots, 1, LIMITS.maxBots);
   bounded('--rooms', o.rooms, 1, Math.min(LIMITS.maxRooms, o.bots));
   bounded('--duration', o.durationS, 1, LIMITS.maxDurationS, false);
@@ -140,6 +159,8 @@ export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string
 }
 
 export const USAGE = `usage: npm run load-test -- --url ws://127.0.0.1:8080/ws --bots N --rooms R --duration S
+  [--transport ws|sse]  (sse: Server-Sent Events down + POST up, the fallback when the WebSocket upgrade is refused; default ws)
+  [--spectators N]  (N headless spectators (&spectate=1) over the run's rooms, reported apart; default 0)
   [--ramp BOTS_PER_S] [--scenario move|combat|churn|chat] [--workers W] [--seed N]
   [--churn-rate FRACTION_PER_S] [--chat-every S] [--json FILE] [--html FILE] [--quiet] [--no-probe]
   [--ca PEM_FILE]  (wss:// to a server whose certificate the system does not trust, e.g. self-signed)
@@ -157,7 +178,8 @@ export function parseCli(argv: string[]): LoadTestOptions {
       'churn-rate': { type: 'string' }, 'chat-every': { type: 'string' }, json: { type: 'string' },
       html: { type: 'string' }, quiet: { type: 'boolean' }, 'no-probe': { type: 'boolean' }, 'max-tick-p99': { type: 'string' },
       'max-desyncs': { type: 'string' }, 'min-connected': { type: 'string' }, 'max-rtt-p99': { type: 'string' },
-      ca: { type: 'string' }, redis: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      ca: { type: 'string' }, redis: { type: 'string' }, transport: { type: 'string' }, spectators: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) throw new Error(USAGE);
@@ -176,6 +198,8 @@ export function parseCli(argv: string[]): LoadTestOptions {
     redis: values.redis,
     bots,
     rooms: num(values.rooms, Math.min(d.rooms, Math.max(1, bots)), 'rooms'),
+    transport: (values.transport ?? d.transport) as Transport,
+    spectators: num(values.spectators, d.spectators, 'spectators'),
     durationS: num(values.duration, d.durationS, 'duration'),
     rampPerS: num(values.ramp, d.rampPerS, 'ramp'),
     scenario: (values.scenario ?? d.scenario) as LoadTestOptions['scenario'],

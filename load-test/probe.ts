@@ -6,7 +6,8 @@
  * It sends no inputs (its player stands still) and adds a one-player room. With each
  * ping it acks the newest snapshot it applied (when that changed), so the server sends
  * it deltas rather than a full snapshot every tick. In a cluster it follows a REDIRECT
- * like a bot (redirect.ts), but does not reconnect: a failure is noted in `error`.
+ * like a bot (redirect.ts), but does not reconnect: a failure is noted in `error`. It uses
+ * the run's --transport, so over SSE its RTT is the idle cost of a POST up and an event down.
  */
 import { performance } from 'node:perf_hooks';
 import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
@@ -14,13 +15,13 @@ import { NetClient } from '../netcode/client.ts';
 import { type Endpoint, httpCall } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import { joinUrl, MAX_REDIRECTS, redirectTarget } from './redirect.ts';
-import { Wire } from './wire.ts';
+import { type BotSocket, openSocket, type Transport } from './transport.ts';
 
 const EVERY_MS = 100;
 
 export class Probe {
   readonly rtt = new Histogram();
-  private ws: Wire | null = null;
+  private ws: BotSocket | null = null;
   private timer: NodeJS.Timeout | undefined;
   private readonly net = new NetClient(ARENA_SCHEMA);
   private ackedTick = 0;
@@ -28,7 +29,7 @@ export class Probe {
   private redirects = 0;
   error = '';
 
-  constructor(private readonly ep: Endpoint, private readonly room: string) {}
+  constructor(private readonly ep: Endpoint, private readonly room: string, private readonly transport: Transport = 'ws') {}
 
   async start(): Promise<void> {
     try {
@@ -51,7 +52,7 @@ export class Probe {
   }
 
   private connect(endpoint: string): void {
-    const ws: Wire = new Wire(joinUrl(endpoint, this.room, this.token), {
+    const ws: BotSocket = openSocket(this.transport, joinUrl(endpoint, this.room, this.token), {
       onOpen: () => ws.send(this.net.hello()),
       onMessage: (data) => {
         if (ws !== this.ws) return;
@@ -67,7 +68,7 @@ export class Probe {
   }
 
   /** The room lives on another instance: go there at once (the server closes this socket right after). */
-  private follow(ws: Wire, url: string): void {
+  private follow(ws: BotSocket, url: string): void {
     this.ws = null;
     ws.close(1000, 'redirected');
     try {

@@ -41,6 +41,8 @@ export interface Quantiles {
 export interface Report {
   scenario: string;
   url: string;
+  /** How the bots, spectators and probe reached the server: ws (WebSocket) or sse (Server-Sent Events + POST). */
+  transport: string;
   tick_rate: number;
   workers: number;
   bots: {
@@ -84,6 +86,14 @@ export interface Report {
   };
   bot_cpu_s_per_s: number;
   bot_worker_elu_max: number;
+  /**
+   * The headless spectators (--spectators), apart from the bots; null without any. Counts over
+   * the whole run, but `snapshots_per_s` (per spectator, over the window).
+   */
+  spectators: {
+    requested: number; connected: number; failed: number; disconnected: number; live_at_end: number;
+    snapshots: number; snapshots_per_s: number; desyncs: number; decode_errors: number; missed_snapshots: number; errors: number;
+  } | null;
   error_kinds: [string, number][];
   cluster: {
     /** The front's /healthz said cluster.enabled; else `instances` is empty. */
@@ -102,7 +112,11 @@ export interface Report {
 export interface ReportInput {
   scenario: string;
   url: string;
+  /** ws when absent. */
+  transport?: string;
   requested: number;
+  /** Spectators asked for (--spectators); 0 when absent. */
+  spectators?: number;
   workers: number;
   start: Mark;
   end: Mark;
@@ -153,9 +167,11 @@ export function buildReport(i: ReportInput): Report {
     const r = i.redis;
     cluster.redis = redisFigures(r.start, r.end, r.dtS, r.own, Math.max(1, cluster.instances.length), h1.clients);
   }
+  const specs = i.spectators ?? 0;
   return {
     scenario: i.scenario,
     url: i.url,
+    transport: i.transport ?? 'ws',
     tick_rate: h1.tick_rate,
     workers: i.workers,
     bots: {
@@ -189,6 +205,13 @@ export function buildReport(i: ReportInput): Report {
     },
     bot_cpu_s_per_s: r3(cpu / dt),
     bot_worker_elu_max: r3(Math.max(0, ...i.end.elu)),
+    spectators: specs > 0
+      ? {
+          requested: specs, connected: f.specConnected, failed: f.specFailed, disconnected: f.specDisconnected, live_at_end: i.end.counters.specLive,
+          snapshots: f.specSnapshots, snapshots_per_s: r2(d('specSnapshots') / Math.max(1e-9, dt * Math.max(1, i.end.counters.specLive))),
+          desyncs: f.specDesyncs, decode_errors: f.specDecodeErrors, missed_snapshots: f.specMissed, errors: f.specErrors,
+        }
+      : null,
     error_kinds: i.errorKinds,
     cluster,
     window_s: { from: Math.round(i.start.at - i.seriesT0) / 1000, to: Math.round(i.end.at - i.seriesT0) / 1000 },
@@ -204,6 +227,7 @@ export function formatReport(r: Report): string {
   const n = c.instances.length;
   const rows: [string, string][] = [
     ['scenario', `${r.scenario} @ ${r.tick_rate} Hz, ${r.workers} worker(s), ${r.url}`],
+    ['transport', r.transport === 'sse' ? 'sse (Server-Sent Events down, POST up)' : 'ws (WebSocket)'],
     ['bots', `${r.bots.connected}/${r.bots.requested} connected, ${r.bots.failed} failed, ${r.bots.disconnected} disconnected, `
       + `${r.bots.dropped} dropped, ${r.bots.resumed} resumed, ${r.bots.live_at_end} live at end`
       + (c.enabled || r.bots.redirects > 0 ? `, ${r.bots.redirects} redirects followed` : '')
@@ -223,6 +247,10 @@ export function formatReport(r: Report): string {
     ['server', `${s.cpu_s_per_s} cpu s/s, ${s.rss_mb} MB rss, ${s.snapshots_skipped} snapshots skipped, ${Math.round(s.snapshots_shared * 1000) / 10} % shared`
       + (c.enabled ? `  (sum of ${plural(n, 'instance')})` : '')],
     ['input→ack ms', `p50 ${s.input_ack_ms.p50}  p99 ${s.input_ack_ms.p99}`],
+    ...(r.spectators ? [['spectators', `${r.spectators.connected}/${r.spectators.requested} connected, ${r.spectators.failed} failed, `
+      + `${r.spectators.disconnected} disconnected, ${r.spectators.snapshots} snapshots (${r.spectators.snapshots_per_s}/s each), `
+      + `${r.spectators.desyncs} desyncs, ${r.spectators.decode_errors} decode errors, ${r.spectators.missed_snapshots} missed, `
+      + `${r.spectators.errors} errors`] as [string, string]] : []),
     ['bots cpu', `${r.bot_cpu_s_per_s} cpu s/s, worker loop busy ≤ ${Math.round(r.bot_worker_elu_max * 100)} %`
       + (r.bot_worker_elu_max > 0.9 ? '  ← bots saturated: figures measure the bots, not the server' : '')],
   ];

@@ -75,8 +75,11 @@ export async function runLoadTest(
     }
   };
   const codes = await pickRooms(ep, o.rooms + 1); // the last one is the RTT probe's
-  if (o.progress) log(`rooms ${codes[0]}…${codes[o.rooms - 1]} (${o.rooms}), ${o.bots} bots, ${o.workers} worker(s)`);
-  const probe = o.probe ? new Probe(ep, codes[o.rooms]) : null;
+  if (o.progress) {
+    log(`rooms ${codes[0]}…${codes[o.rooms - 1]} (${o.rooms}), ${o.bots} bots${o.spectators ? ` + ${o.spectators} spectators` : ''}, `
+      + `${o.workers} worker(s), over ${o.transport === 'sse' ? 'SSE + POST' : 'WebSocket'}`);
+  }
+  const probe = o.probe ? new Probe(ep, codes[o.rooms], o.transport) : null;
   const swarm = new Swarm({ ...o, endpoint: ep, roomOf: (i) => codes[i % o.rooms] });
   const poller = new HealthPoller(clustered
     ? (t) => pollInstances(ep, instances, t).then((p) => combineHealthz([...p.values()]))
@@ -109,7 +112,7 @@ export async function runLoadTest(
     if (o.progress) {
       log(`[${f1(p.t).padStart(6)} s] bots ${c.live}/${o.bots}  snaps/s ${Math.round(p.snapshots_per_s)}  `
         + `in ${Math.round(p.kbps_in)} kbps  out ${Math.round(p.kbps_out)} kbps  rtt p50 ${f1(p.rtt_p50_ms)} p99 ${f1(p.rtt_p99_ms)} ms  `
-        + `errors ${c.errors}  desyncs ${c.desyncs}  tick p99 ${poller.latest ? f1(p.tick_p99_ms) : '?'} ms`
+        + `errors ${c.errors}  desyncs ${c.desyncs}${o.spectators ? `  spectators ${c.specLive}/${o.spectators}` : ''}  tick p99 ${poller.latest ? f1(p.tick_p99_ms) : '?'} ms`
         + (clustered || c.redirects > 0 ? `  redirects ${c.redirects}  instances ${perInstance(swarm.instances())}` : '')
         + (inWindow ? '' : '  (ramp)'));
     }
@@ -128,6 +131,7 @@ export async function runLoadTest(
     }, 1000);
     try {
       await swarm.grow(o.bots, o.rampPerS);
+      if (o.spectators > 0) await swarm.watch(o.spectators);
       await probe?.start();
       await sleep(1000);
       const h0 = await fetchHealthz(ep);
@@ -164,7 +168,7 @@ export async function runLoadTest(
   }
   if (swarm.crashes.length) throw new Error(`bot worker crashed: ${swarm.crashes.join('; ')}`);
   const report = buildReport({
-    scenario: o.scenario, url: o.url, requested: o.bots, workers: o.workers, ...window, final, moves: swarm.moves,
+    scenario: o.scenario, url: o.url, transport: o.transport, requested: o.bots, spectators: o.spectators, workers: o.workers, ...window, final, moves: swarm.moves,
     avgLive: live.reduce((a, b) => a + b, 0) / live.length, errorKinds: swarm.notes(), series, seriesT0: t0,
   });
   if (o.json) writeFileSync(o.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -14,10 +14,12 @@ import { addCounters, type Counters, zeroCounters } from './counters.ts';
 import type { Endpoint } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
+import type { Transport } from './transport.ts';
 import type { ToWorker, WorkerConfig, WorkerStats } from './worker.ts';
 
 export interface SwarmOptions {
   endpoint: Endpoint;
+  transport: Transport;
   scenario: Scenario;
   workers: number;
   seed: number;
@@ -59,6 +61,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class Swarm {
   private slots: Slot[] = [];
   private added = 0;
+  private watching = 0;
   private flushId = 0;
   private window = { rtt: new Histogram(), interval: new Histogram() };
   private second = { rtt: new Histogram(), interval: new Histogram() };
@@ -74,7 +77,7 @@ export class Swarm {
 
   async start(): Promise<void> {
     const cfg: WorkerConfig = {
-      endpoint: this.opts.endpoint, scenario: this.opts.scenario, seed: this.opts.seed,
+      endpoint: this.opts.endpoint, transport: this.opts.transport, scenario: this.opts.scenario, seed: this.opts.seed,
       churnPerS: this.opts.churnPerS, chatEveryMs: this.opts.chatEveryS * 1000,
     };
     // Node 20 does not run ESM loader hooks (`--import tsx`) in worker threads, so a worker
@@ -162,6 +165,25 @@ export class Swarm {
       const c = this.totals();
       if (c.connected + c.failed >= target) return;
       await settle(200);
+    }
+  }
+
+  /**
+   * Starts `n` more spectators (spectator.ts), spectator i in room `roomOf(i)`, spread over the
+   * workers; resolves once each has been welcomed or failed, or `timeoutMs` after they started.
+   */
+  async watch(n: number, timeoutMs = 15_000): Promise<void> {
+    const batches = this.slots.map(() => [] as { index: number; room: string }[]);
+    const target = this.watching + n;
+    for (; this.watching < target; this.watching++) batches[this.watching % this.slots.length].push({ index: this.watching, room: this.opts.roomOf(this.watching) });
+    batches.forEach((spectators, i) => { if (spectators.length) this.slots[i].worker.postMessage({ type: 'watch', spectators } satisfies ToWorker); });
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (this.crashes.length) throw new Error(`bot worker crashed: ${this.crashes.join('; ')}`);
+      await this.flush();
+      const c = this.totals();
+      if (c.specConnected + c.specFailed >= target) return;
+      await settle(100);
     }
   }
 

@@ -5,20 +5,23 @@
  * keeps its own input accumulator. On `flush` (the main thread asks once a second)
  * the worker posts its cumulative counters and the latencies recorded since its last post.
  *
- *   main → worker   { type: 'add', bots: [{ index, room }] } | { type: 'flush', id } | { type: 'stop' }
+ *   main → worker   { type: 'add', bots: [{ index, room }] } | { type: 'watch', spectators: [{ index, room }] }
+ *                   | { type: 'flush', id } | { type: 'stop' }
  *   worker → main   WorkerStats
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Bot, type BotContext } from './bot.ts';
+import { Bot, type BotContext, type Deferrable } from './bot.ts';
 import { type Counters, zeroCounters } from './counters.ts';
 import type { Endpoint } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import type { Scenario } from './options.ts';
-import type { Wire } from './wire.ts';
+import { Spectator } from './spectator.ts';
+import type { BotSocket, Transport } from './transport.ts';
 
 export interface WorkerConfig {
   endpoint: Endpoint;
+  transport: Transport;
   scenario: Scenario;
   seed: number;
   churnPerS: number;
@@ -27,6 +30,7 @@ export interface WorkerConfig {
 
 export type ToWorker =
   | { type: 'add'; bots: { index: number; room: string }[] }
+  | { type: 'watch'; spectators: { index: number; room: string }[] }
   | { type: 'flush'; id: number }
   | { type: 'stop' };
 
@@ -48,9 +52,11 @@ const MAX_NOTES = 20;
 
 function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   const bots: Bot[] = [];
+  const spectators: Spectator[] = [];
   const notes = new Map<string, number>();
   const ctx: BotContext = {
     endpoint: cfg.endpoint,
+    transport: cfg.transport,
     scenario: cfg.scenario,
     churnPerS: cfg.scenario === 'churn' ? cfg.churnPerS : 0,
     chatEveryMs: cfg.scenario === 'chat' ? cfg.chatEveryMs : 0,
@@ -69,7 +75,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
 
   // Messages other than PONG wait here until the poll phase has read every socket that is
   // ready; then they are decoded in slices of ~1 ms so new arrivals get timed in between.
-  const inbox: { bot: Bot; from: Wire; data: Buffer; at: number }[] = [];
+  const inbox: { bot: Deferrable; from: BotSocket; data: Buffer; at: number }[] = [];
   let head = 0;
   let draining = false;
   const drain = () => {
@@ -111,6 +117,12 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
       counters.bytesIn += s.bytesIn;
       counters.bytesOut += s.bytesOut;
     }
+    for (const v of spectators) {
+      const s = v.net.stats;
+      counters.specSnapshots += s.snapshots;
+      counters.specDesyncs += s.desyncs;
+      counters.specDecodeErrors += s.decodeErrors;
+    }
     const rtt = ctx.rtt.take();
     const interval = ctx.interval.take();
     const movePause = ctx.movePause.take();
@@ -130,6 +142,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
     if (stopped) return;
     const now = performance.now();
     for (let i = 0; i < bots.length; i++) bots[i].update(now);
+    for (let i = 0; i < spectators.length; i++) spectators[i].update(now);
     if (!rateKnown) {
       const b = bots.find((x) => x.net.tickRate > 0);
       if (b) {
@@ -150,12 +163,19 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
         bots.push(bot);
         void bot.start();
       }
+    } else if (m.type === 'watch') {
+      for (const v of m.spectators) {
+        const spectator = new Spectator(v.index, v.room, cfg.seed, ctx);
+        spectators.push(spectator);
+        void spectator.start();
+      }
     } else if (m.type === 'flush') {
       post({ flushId: m.id });
     } else if (m.type === 'stop') {
       stopped = true;
       clearTimeout(timer);
       for (const b of bots) b.stop();
+      for (const v of spectators) v.stop();
       post({ final: true });
     }
   });

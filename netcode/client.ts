@@ -9,12 +9,19 @@
  * so one lost or late message costs nothing. Inputs the server has applied
  * (the seat fields of our own entity, see SeatSpec in schema.ts) leave the
  * pending buffer, which is bounded.
+ *
+ * Spectators (a WELCOME with playerId 0, after `&spectate=1` on the URL) have no seat:
+ * no own entity, so nothing to predict or reconcile, and everything is interpolated.
+ * They may send HELLO, PING and ACK 0 only (INPUT or CHAT gets CLOSE_SPECTATOR): `input`
+ * and `chat` throw for one, `ack` always carries 0 ("a full snapshot, please"), and
+ * `fullRequest(now)` says when to send it: after a snapshot failed to apply, at most once
+ * per FULL_REQUEST_EVERY_MS until one applies again.
  */
 import type { Input } from '../game/sim/state.ts';
 import { decodeServer, encodeClient } from './codec.ts';
 import type { Frame } from './frame.ts';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, type InputFrame, LIMITS,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, EV_WATCHERS, type InputFrame, LIMITS,
   PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_MOVE, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { BASELINE_GONE, DESYNC, Replica } from './replica.ts';
@@ -46,7 +53,11 @@ export interface RosterMember {
 }
 
 export type ClientEvent =
-  | { kind: 'welcome'; playerId: number; tickRate: number; serverTick: number; room: string; resumed: boolean; instance: string }
+  | {
+      kind: 'welcome'; playerId: number; tickRate: number; serverTick: number; room: string; resumed: boolean; instance: string;
+      /** Spectators of the room now (this one included, for a spectator). */
+      watchers: number;
+    }
   /**
    * The room lives on another instance: connect to `url` (a ws:// or wss:// endpoint) with the
    * same room and token, at once. The socket closes with CLOSE_REDIRECT right after.
@@ -66,6 +77,9 @@ export type ClientEvent =
 /** Most inputs held unacknowledged; beyond it the oldest are dropped (the server stopped answering). */
 export const MAX_PENDING_INPUTS = 128;
 
+/** A spectator waiting for a full snapshot repeats its ACK 0 this often (ms): the first may have crossed a skipped tick. */
+export const FULL_REQUEST_EVERY_MS = 1000;
+
 export class NetClient {
   readonly replica: Replica;
   playerId = 0;
@@ -74,12 +88,19 @@ export class NetClient {
   /** The instance that owns the room, from WELCOME ('' on a standalone server). */
   instance = '';
   readonly roster = new Map<number, RosterMember>();
+  /** The last WELCOME gave no seat (playerId 0): watch only. */
+  spectator = false;
+  /** The room's spectators, from WELCOME and EV_WATCHERS. */
+  watchers = 0;
   /** Newest snapshot tick applied (0 = none, or a full snapshot is wanted). */
   ackTick = 0;
   /** Server tick of the newest snapshot applied. */
   serverTick = 0;
   lastSeqAcked = 0;
   private nextSeq = 1;
+  /** A spectator's snapshot failed to apply: it asks for a full one (ACK 0) until one applies. */
+  private wantsFull = false;
+  private nextFullRequestAt = -Infinity;
   readonly pending: (InputFrame & { sentAt: number })[] = [];
   readonly stats: ClientStats = { snapshots: 0, desyncs: 0, decodeErrors: 0, awaitingFull: 0, bytesIn: 0, bytesOut: 0 };
 
@@ -120,6 +141,9 @@ export class NetClient {
         this.tickRate = msg.tickRate;
         this.room = msg.room;
         this.instance = msg.instance;
+        this.spectator = msg.playerId === 0;
+        this.watchers = msg.watchers;
+        this.wantsFull = false; // a welcome is followed by a snapshot the server chose for what we said we hold
         this.roster.clear();
         for (const [id, name, connected] of msg.roster) this.roster.set(id, { name, connected: connected === 1 });
         // A resumed seat continues numbering after what it applied; inputs it never got are resent.
@@ -135,7 +159,7 @@ export class NetClient {
         }
         return {
           kind: 'welcome', playerId: msg.playerId, tickRate: msg.tickRate, serverTick: msg.serverTick, room: msg.room,
-          resumed: msg.resumed, instance: msg.instance,
+          resumed: msg.resumed, instance: msg.instance, watchers: msg.watchers,
         };
       case S_SNAPSHOT: {
         const r = this.replica.apply(msg.baseTick, msg.tick, msg.body, msg.checksum);
@@ -146,9 +170,14 @@ export class NetClient {
           else if (r.error === DESYNC) this.stats.desyncs++;
           else this.stats.decodeErrors++;
           this.ackTick = 0; // ask for a full snapshot
+          if (this.spectator && !this.wantsFull) {
+            this.wantsFull = true;
+            this.nextFullRequestAt = -Infinity;
+          }
           return { kind: 'bad', reason: `snapshot ${msg.tick}: ${r.error}`, events: msg.events };
         }
         this.stats.snapshots++;
+        this.wantsFull = false;
         this.ackTick = msg.tick;
         this.serverTick = msg.tick;
         const snap: SnapshotInfo = { tick: msg.tick, frame: r.frame, lastSeq: this.lastSeqAcked, events: msg.events };
@@ -209,6 +238,7 @@ export class NetClient {
         this.roster.clear();
         for (const [rid, name, c] of e[1] as RosterEntry[]) this.roster.set(rid, { name, connected: c === 1 });
         break;
+      case EV_WATCHERS: this.watchers = id; break;
     }
   }
 
@@ -217,6 +247,7 @@ export class NetClient {
    * `viewTick` is the server tick whose remote state the player was looking at.
    */
   input(input: Input, viewTick: number, now: number): { seq: number; bytes: Uint8Array } {
+    if (this.spectator) throw new Error('NetClient: a spectator sends no inputs (the server would close it with CLOSE_SPECTATOR)');
     const frame = { seq: this.nextSeq++, buttons: input.buttons, aim: input.aim, sentAt: now };
     this.pending.push(frame);
     if (this.pending.length > MAX_PENDING_INPUTS) this.pending.shift();
@@ -225,8 +256,20 @@ export class NetClient {
     return { seq: frame.seq, bytes: this.out(bytes) };
   }
 
+  /** ACK of the newest snapshot applied; a spectator's is always ACK 0 (the only ACK it may send: a full snapshot, please). */
   ack(): Uint8Array {
-    return this.out(encodeClient({ type: C_ACK, ackTick: this.ackTick }));
+    return this.out(encodeClient({ type: C_ACK, ackTick: this.spectator ? 0 : this.ackTick }));
+  }
+
+  /**
+   * A spectator's ACK 0 when it is due: a snapshot failed to apply and none has since,
+   * at most once per FULL_REQUEST_EVERY_MS. Null otherwise (and always for a player:
+   * its next INPUT or ACK carries ackTick 0 by itself).
+   */
+  fullRequest(now: number): Uint8Array | null {
+    if (!this.spectator || !this.wantsFull || now < this.nextFullRequestAt) return null;
+    this.nextFullRequestAt = now + FULL_REQUEST_EVERY_MS;
+    return this.ack();
   }
 
   ping(now: number): Uint8Array {
@@ -234,6 +277,7 @@ export class NetClient {
   }
 
   chat(text: string): Uint8Array {
+    if (this.spectator) throw new Error('NetClient: a spectator cannot chat (the server would close it with CLOSE_SPECTATOR)');
     return this.out(encodeClient({ type: C_CHAT, text }));
   }
 

@@ -12,7 +12,7 @@
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_ANNOUNCE, EV_WATCHERS, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE,
   EV_NOTICE, EV_NPC_DOWN, EV_RESUME, EV_ROSTER, EV_ROUND_END, EV_ROUND_START, type InputFrame, LIMITS, type RosterEntry,
   S_ERROR, S_MOVE, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
@@ -165,7 +165,7 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
     case S_WELCOME:
       return encoder.encode([
         S_WELCOME, msg.version, msg.playerId, msg.tickRate, msg.serverTick, msg.room, msg.roster, msg.resumed ? 1 : 0,
-        msg.lastSeq, msg.instance,
+        msg.lastSeq, msg.instance, msg.watchers,
       ]);
     case S_SNAPSHOT:
       return frameSnapshot(msg.tick, msg.baseTick, msg.checksum, msg.body, encodeEvents(msg.events));
@@ -205,6 +205,7 @@ const EVENT_FIELDS: Record<number, ((v: unknown) => boolean)[]> = {
   [EV_ROSTER]: [(v) => isRoster(v)],
   [EV_NOTICE]: [isStr],
   [EV_ANNOUNCE]: [isStr],
+  [EV_WATCHERS]: [isId],
 };
 
 function isEvent(e: unknown): boolean {
@@ -223,15 +224,15 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
   if (typeof a === 'string') return fail(a);
   switch (a[0]) {
     case S_WELCOME: {
-      const [, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq, instance] = a;
-      if (a.length !== 10 || !isUint(lastSeq, LIMITS.maxSeq) || !isUint(version, 0xffff) || !isUint(playerId, LIMITS.maxTick) || !isUint(tickRate, 1000)
+      const [, version, playerId, tickRate, serverTick, room, roster, resumed, lastSeq, instance, watchers] = a;
+      if (a.length !== 11 || !isUint(watchers, LIMITS.maxTick) || !isUint(lastSeq, LIMITS.maxSeq) || !isUint(version, 0xffff) || !isUint(playerId, LIMITS.maxTick) || !isUint(tickRate, 1000)
         || !isUint(serverTick, LIMITS.maxTick) || typeof room !== 'string' || !isRoster(roster) || !isUint(resumed, 1)
         || !isInstanceId(instance)) {
         return fail('bad WELCOME');
       }
       return {
         ok: true,
-        msg: { type: S_WELCOME, version, playerId, tickRate, serverTick, room, roster, resumed: resumed === 1, lastSeq, instance },
+        msg: { type: S_WELCOME, version, playerId, tickRate, serverTick, room, roster, resumed: resumed === 1, lastSeq, instance, watchers },
       };
     }
     case S_SNAPSHOT: {

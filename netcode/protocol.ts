@@ -42,11 +42,22 @@
  *             once with the same token and resumes its seat there (HELLO with its resumeTick; the
  *             new owner holds no baseline of it, so its first snapshot is a full one)
  *
+ * Over Server-Sent Events (networks that refuse the WebSocket upgrade), the same bytes:
+ *   down: GET /api/rooms/CODE/events?token=T[&spectate=1] (text/event-stream). The first event is
+ *     `event: open` with `data: <conn id>`; then each server message is one default event whose
+ *     `data:` is the message in base64, a SNAPSHOT's with `id: <tick>`; the server's close is
+ *     `event: close` with `data: <code> <reason>`, then the stream ends. A spectator's stream is
+ *     welcomed at once (no HELLO needed) and resumes by delta from `Last-Event-ID` when that
+ *     tick is still held.
+ *   up: POST /api/rooms/CODE/send?conn=ID&token=T, application/octet-stream: one or more client
+ *     messages, each a 2-byte big-endian length and the message (HELLO, INPUT, ACK, PING, CHAT,
+ *     exactly as over the WebSocket). 204 when taken; 4xx with a reason when refused.
+ *
  * Clients send intents (buttons, aim), never positions or dt. One message each way
  * per client per tick: events and chat ride on the snapshot.
  */
 
-export const PROTOCOL_VERSION = 4; // 3: WELCOME.instance, REDIRECT, EV_ANNOUNCE; 4: MOVE
+export const PROTOCOL_VERSION = 5; // 3: WELCOME.instance, REDIRECT, EV_ANNOUNCE; 4: MOVE; 5: spectators (WELCOME.watchers, EV_WATCHERS)
 
 export const C_HELLO = 1;
 export const C_INPUT = 2;
@@ -74,6 +85,7 @@ export const EV_ROUND_START = 9; // [9, round]
 export const EV_ROSTER = 10; // [10, [[id, name, connected], …]]  full list, when events were missed
 export const EV_NOTICE = 11; // [11, text]      to one client only (e.g. chat refused by the rate limit)
 export const EV_ANNOUNCE = 12; // [12, text]    an operator's announcement, to every player of every instance
+export const EV_WATCHERS = 13; // [13, n]       the room's spectators now (sent when the count changes)
 
 /** WebSocket close codes (4000–4999 are the application's). */
 export const CLOSE_NORMAL = 1000;
@@ -90,11 +102,12 @@ export const CLOSE_ROOM_FULL = 4008;
 export const CLOSE_RESTARTING = 4010; // the server restarts with the room saved: reconnect (with backoff) and resume the seat
 export const CLOSE_REDIRECT = 4009; // the room lives elsewhere: follow the REDIRECT or MOVE just sent (not an error)
 export const CLOSE_TOO_SLOW = 4011; // the client read too slowly (skipped for SLOW_READER_S, or past SLOW_READER_BYTES): reconnect; the seat is kept
+export const CLOSE_SPECTATOR = 4012; // a spectator sent INPUT or CHAT: spectators only watch
 
 /** Close codes after which a client must not reconnect on its own. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE_NORMAL, CLOSE_REPLACED, CLOSE_BAD_VERSION, CLOSE_BAD_MESSAGE, CLOSE_KICKED, CLOSE_ROOM_CLOSED, CLOSE_NO_HELLO,
-  CLOSE_ROOM_FULL,
+  CLOSE_ROOM_FULL, CLOSE_SPECTATOR,
 ]);
 
 export const LIMITS = {
@@ -129,7 +142,7 @@ export type ClientMessage =
 export type ServerMessage =
   | {
       type: typeof S_WELCOME; version: number; playerId: number; tickRate: number; serverTick: number; room: string;
-      roster: RosterEntry[]; resumed: boolean; lastSeq: number; instance: string;
+      roster: RosterEntry[]; resumed: boolean; lastSeq: number; instance: string; watchers: number;
     }
   | {
       type: typeof S_SNAPSHOT; tick: number; baseTick: number; checksum: number; body: Uint8Array; events: WireEvent[];

@@ -10,6 +10,7 @@ export interface Config {
   host: string; // HOST
   tickRate: number; // TICK_RATE, Hz
   maxPlayersPerRoom: number; // MAX_PLAYERS_PER_ROOM
+  maxSpectatorsPerRoom: number; // MAX_SPECTATORS_PER_ROOM, watchers a room admits besides its players
   maxRooms: number; // MAX_ROOMS, rooms this process holds at once
   npcCount: number; // NPC_COUNT, drones per room
   allowedOrigins: string[]; // ALLOWED_ORIGINS, comma-separated; empty = own host + localhost
@@ -91,6 +92,7 @@ export function defaultConfig(): Config {
     host: '0.0.0.0',
     tickRate: 30,
     maxPlayersPerRoom: 16,
+    maxSpectatorsPerRoom: 2000,
     maxRooms: 500,
     npcCount: 24,
     allowedOrigins: [],
@@ -190,6 +192,7 @@ const ENV: { [K in keyof Config]: [string, Parser<Config[K]>] } = {
   host: ['HOST', str],
   tickRate: ['TICK_RATE', int(1, 120)],
   maxPlayersPerRoom: ['MAX_PLAYERS_PER_ROOM', int(1, 256)],
+  maxSpectatorsPerRoom: ['MAX_SPECTATORS_PER_ROOM', int(0, 100_000)],
   maxRooms: ['MAX_ROOMS', int(1, 100000)],
   npcCount: ['NPC_COUNT', int(0, 5000)],
   allowedOrigins: ['ALLOWED_ORIGINS', list],

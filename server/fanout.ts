@@ -18,6 +18,11 @@
  * of their own (interest management on). A client moves between the two each
  * tick by joining or leaving the channel.
  *
+ * Spectators (watchers.ts) ride along: one holding the previous tick shares the
+ * publish (counted in it); one that does not gets a private delta from the last
+ * tick sent to it, memoized per baseline within the tick, so they cost a copy
+ * each only in the tick they (re)join.
+ *
  * A client whose socket is backed up is skipped this tick: its baseline stays
  * its last ack, so the next delta still applies and nothing is lost. Events are
  * delivered from the tick after the last snapshot it received.
@@ -35,9 +40,17 @@ import type { Config } from './config.ts';
 import type { Member } from './member.ts';
 import {
   FRAME_BYTES, SEAT_ACK, SEAT_EVENT_TICK, SEAT_HELD, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
-  seatBackedUp, seatSentShared, SOCKET_WELCOMED,
+  seatBackedUp, seatSentShared, SOCKET_WELCOMED, UNCOUNTED_BYTES,
 } from './seats.ts';
-import type { Channel } from './transport.ts';
+import type { Channel, Link } from './transport.ts';
+import type { Viewer } from './watchers.ts';
+
+/** What `slowReader` keeps of a client: its run of skipped ticks and its link. */
+interface SkipRun {
+  skipFrom: number;
+  lastSkipped: number;
+  readonly link: Link | null;
+}
 
 export class SnapshotFanout {
   private readonly history: SnapshotHistory;
@@ -71,6 +84,8 @@ export class SnapshotFanout {
   private published = 0;
   /** Tick of the previous `send`: the shared snapshot's baseline. */
   private prevTick = 0;
+  /** Spectators' private snapshots of the current tick, by baseline and events' start. */
+  private readonly viewerBytes = new Map<number, Uint8Array>();
 
   constructor(private readonly cfg: Config, private readonly channel: Channel | null = null) {
     this.history = new SnapshotHistory(cfg.historyTicks);
@@ -111,7 +126,7 @@ export class SnapshotFanout {
    * held in its socket, it is closed (CLOSE_TOO_SLOW) and its seat waits for the resume
    * grace. What a socket holds is bounded either way (uWS's maxBackpressure, ws.ts).
    */
-  private slowReader(m: Member, tick: number, held: number): void {
+  private slowReader(m: SkipRun, tick: number, held: number): void {
     if (m.lastSkipped !== tick - 1) m.skipFrom = tick;
     m.lastSkipped = tick;
     const skipped = tick - m.skipFrom + 1;
@@ -123,7 +138,7 @@ export class SnapshotFanout {
     m.link?.close(CLOSE_TOO_SLOW, why);
   }
 
-  send(seats: SeatContext, world: World, roster: () => RosterEntry[]): void {
+  send(seats: SeatContext, world: World, roster: () => RosterEntry[], viewers: ReadonlySet<Viewer> = NO_VIEWERS): void {
     const tick = this.tick;
     const prev = this.prevTick;
     this.prevTick = tick;
@@ -159,6 +174,7 @@ export class SnapshotFanout {
       if (m.joined) leave(m);
       this.sendPrivate(m, world, roster);
     }
+    if (viewers.size > 0) nShared += this.sendViewers(viewers, shareable, prev, roster);
     if (nShared > 0) {
       const snap = this.cache.get(prev, ALL_VIEW, ALL_VIEW);
       const bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, this.eventsFor(prev, roster));
@@ -168,6 +184,64 @@ export class SnapshotFanout {
       this.sent += nShared;
       this.bytes += bytes.byteLength * nShared;
     }
+  }
+
+  /**
+   * Each welcomed spectator its snapshot: the shared one when it holds `prev` (returns
+   * how many), else a private delta from the last tick sent to it (full when that is gone).
+   */
+  private sendViewers(viewers: ReadonlySet<Viewer>, shareable: boolean, prev: number, roster: () => RosterEntry[]): number {
+    const tick = this.tick;
+    const limit = this.cfg.backpressureBytes;
+    let n = 0;
+    this.viewerBytes.clear();
+    for (const v of viewers) {
+      if (!v.welcomed) continue;
+      if (viewerBackedUp(v, limit, this.published)) {
+        if (v.joined) offChannel(v);
+        this.skipped++;
+        this.slowReader(v, tick, v.held);
+        continue;
+      }
+      if (shareable && v.lastSent === prev && !v.wantsFull) {
+        if (!v.joined) {
+          v.link.join(true);
+          v.joined = true;
+        }
+        v.lastSent = tick;
+        v.eventTick = tick;
+        n++;
+        continue;
+      }
+      if (v.joined) offChannel(v);
+      this.sendViewer(v, roster);
+    }
+    return n;
+  }
+
+  /** Spectators that have had no snapshot yet get the current one (the room does not step while no player is on). */
+  catchUp(viewers: ReadonlySet<Viewer>, roster: () => RosterEntry[]): void {
+    this.viewerBytes.clear();
+    for (const v of viewers) if (v.welcomed && (v.lastSent === 0 || v.wantsFull) && v.lastSent !== this.tick) this.sendViewer(v, roster);
+  }
+
+  private sendViewer(v: Viewer, roster: () => RosterEntry[]): void {
+    const tick = this.tick;
+    const base = !v.wantsFull && v.lastSent > 0 && this.has(v.lastSent) ? v.lastSent : 0;
+    const key = base * 2048 + Math.min(tick - v.eventTick, 2047); // events since eventTick: the log holds ≤ 1024 ticks
+    let bytes = this.viewerBytes.get(key);
+    if (bytes === undefined) {
+      const snap = this.cache.get(base, ALL_VIEW, ALL_VIEW);
+      bytes = frameSnapshot(tick, snap.baseTick, snap.checksum, snap.body, this.eventsFor(v.eventTick, roster));
+      this.viewerBytes.set(key, bytes);
+    }
+    v.link.send(bytes);
+    v.sentSince += bytes.byteLength;
+    v.lastSent = tick;
+    v.eventTick = tick;
+    v.wantsFull = false;
+    this.sent++;
+    this.bytes += bytes.byteLength;
   }
 
   /** A snapshot for this member alone: against its ack, in its view, with its events and notices. */
@@ -218,6 +292,22 @@ export class SnapshotFanout {
     }
     return out;
   }
+}
+
+const NO_VIEWERS: ReadonlySet<Viewer> = new Set();
+
+/** `seatBackedUp` for a spectator: asks its link only when what it may hold could pass `limit`. */
+function viewerBackedUp(v: Viewer, limit: number, published: number): boolean {
+  if (v.held + v.sentSince + (published - v.publishedAt) <= limit - UNCOUNTED_BYTES) return false;
+  v.held = v.link.buffered();
+  v.sentSince = 0;
+  v.publishedAt = published;
+  return v.held > limit;
+}
+
+function offChannel(v: Viewer): void {
+  v.link.join(false);
+  v.joined = false;
 }
 
 /** Takes a member off the room's channel: it gets private copies until it rejoins. */

@@ -24,6 +24,7 @@ import type { Logger } from './log.ts';
 import { TrustedProxies } from './proxy.ts';
 import { takeStateFile } from './statefile.ts';
 import { loadStatic } from './static.ts';
+import { mountSse, type SseHub } from './sse.ts';
 import { mountWs, roomTopic } from './ws.ts';
 
 export interface RunningServer {
@@ -90,6 +91,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
         publish: (bytes) => {
           manager.wire.bytesOut += bytes.byteLength * app.numSubscribers(topic); // what uWS writes: one copy per subscriber
           app.publish(topic, bytes, true, false);
+          sse.publish(code, bytes); // the room's event streams (sse.ts): base64'd once for all of them
         },
       };
     },
@@ -109,7 +111,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
   });
   const drainer = new Drainer({ cfg, manager, cluster, log, now: clock, wallMs: () => Date.now(), after });
   const limits = new IpLimits(cfg);
-  const { registry, rejected } = createMetrics(manager, cluster, drainer, limits, () => (performance.now() - startedAt) / 1000);
+  const { registry, rejected } = createMetrics(manager, cluster, drainer, limits, () => (performance.now() - startedAt) / 1000, () => sse.size);
   const files = loadStatic(cfg.staticDir);
   if (files.size === 0) log('warn', `no built client in ${cfg.staticDir}: run \`npm run build\``);
 
@@ -117,6 +119,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
   const draining = () => drainer.draining;
   const onReject = (status: number) => rejected.inc({ status: String(status) });
   mountWs(app, { cfg, manager, cluster, proxies, limits, now: clock, wallS, draining, onReject });
+  const sse: SseHub = mountSse(app, { cfg, manager, cluster, proxies, limits, now: clock, wallS, draining, onReject });
   mountHttp(app, {
     cfg, manager, cluster, files, registry, now: clock, wallS, draining, proxies, limits, uptimeS: () => (performance.now() - startedAt) / 1000,
     replays,
@@ -181,6 +184,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
       clearInterval(sampler);
       monitor.close();
       for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
+      sse.stop(CLOSE_GOING_AWAY, 'server shutting down');
       uWS.us_listen_socket_close(listenSocket);
       await replays?.flush(); // the recordings those rooms just closed
       await cluster.stop();

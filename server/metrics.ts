@@ -5,7 +5,7 @@ import type { Drainer } from './drain.ts';
 import type { IpLimits, LimitName } from './iplimits.ts';
 import type { RoomManager } from './rooms.ts';
 
-export function createMetrics(manager: RoomManager, cluster: ClusterNode, drainer: Drainer, limits: IpLimits, uptimeS: () => number) {
+export function createMetrics(manager: RoomManager, cluster: ClusterNode, drainer: Drainer, limits: IpLimits, uptimeS: () => number, sseStreams: () => number = () => 0) {
   const registry = new Registry();
   const g = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
@@ -29,6 +29,12 @@ export function createMetrics(manager: RoomManager, cluster: ClusterNode, draine
     for (const r of manager.rooms.values()) n += r.playerCount;
     return n;
   });
+  g('tickwire_spectators', 'Spectators watching (no seat), over both transports', () => {
+    let n = 0;
+    for (const r of manager.rooms.values()) n += r.watchers.count;
+    return n;
+  });
+  g('tickwire_sse_streams', 'Event streams open (the SSE transport: players and spectators)', sseStreams);
   g('tickwire_ws_bytes_in_total', 'Payload bytes of the WebSocket messages players sent (no frame headers)', () => w.bytesIn);
   g('tickwire_ws_bytes_out_total', 'Payload bytes handed to uWS for players: each send, each room publish × its subscribers', () => w.bytesOut);
   new Gauge({

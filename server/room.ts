@@ -30,6 +30,7 @@ import { MatchRecorder } from './recorder.ts';
 import type { ChatLine, RoomState } from './roomstate.ts';
 import { refuse, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
+import { type Viewer, type WatchHost, Watchers } from './watchers.ts';
 import { WireStats } from './wirestats.ts';
 
 export interface SnapshotCounts {
@@ -59,7 +60,7 @@ export interface ReplaySink {
   epoch(): number;
 }
 
-export class Room {
+export class Room implements WatchHost {
   readonly code: string;
   world: World;
   readonly dt: number; // s, fixed
@@ -80,6 +81,8 @@ export class Room {
   private readonly stepOptions = { rewind: { get: (shooter: number) => this.seenBy(shooter) } };
   private readonly fanout: SnapshotFanout;
   private readonly wire: WireStats;
+  /** Its spectators (watchers.ts): no seat, the shared snapshots, no inputs. */
+  readonly watchers: Watchers;
   /** On its way to another instance (a drain): it steps no more here, and chat said meanwhile is kept (takeChat). */
   frozen = false;
   private lastStepAt: number; // ms
@@ -108,6 +111,7 @@ export class Room {
     this.seats = seatContext(opts.config, opts.config.maxPlayersPerRoom);
     this.seatData = this.seats.table.data;
     this.wire = opts.wire ?? new WireStats();
+    this.watchers = new Watchers(opts.config, this.wire);
     this.seating = new Seating(opts.code, opts.config, this.seats, opts.now, this.wire);
     this.rowOf = this.seating.rowOf;
     this.fanout.record(this.world, [], this.seatOf);
@@ -244,7 +248,30 @@ export class Room {
       m.link.send(move);
       links.push(m.link);
     }
+    for (const l of this.watchers.links()) {
+      l.send(move);
+      links.push(l);
+    }
     return links;
+  }
+
+  /** The fan-out still holds `tick` as a baseline. */
+  holds(tick: number): boolean {
+    return this.fanout.has(tick);
+  }
+
+  /** A spectator's connection opened (`spectate=1`); null when refused (too many spectators). */
+  watch(link: Link, sid: string, now: number): Viewer | null {
+    return this.watchers.add(link, sid, now);
+  }
+
+  /** One message from a spectator (watchers.ts: HELLO, PING, ACK 0; INPUT and CHAT are refused). */
+  receiveWatcher(v: Viewer, bytes: Uint8Array, now: number): void {
+    this.watchers.receive(v, bytes, now, this);
+  }
+
+  unwatch(v: Viewer): void {
+    this.watchers.remove(v);
   }
 
   /** Whether a session may open a socket here (checked at the upgrade, before the socket exists). */
@@ -371,7 +398,7 @@ export class Room {
     m.send(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId: m.playerId, tickRate: this.cfg.tickRate,
       serverTick: this.tick, room: this.code, roster: this.roster(), resumed, lastSeq: m.inputs.lastSeq,
-      instance: this.cfg.instanceId,
+      instance: this.cfg.instanceId, watchers: this.watchers.count,
     }));
   }
 
@@ -403,8 +430,15 @@ export class Room {
     this.lastStepAt = now;
     this.seats.applied.count = 0;
     this.seating.expire(now, this.left);
-    // Nobody to see it: the world waits (dropped players resume where they left) and costs nothing.
-    if (this.connectedCount === 0) return;
+    const watchers = this.watchers;
+    if (watchers.count > 0 && (this.world.tick & 31) === 0) watchers.expire(now);
+    // No player on: the world waits (dropped players resume where they left); a new spectator sees it as it is.
+    if (this.connectedCount === 0) {
+      if (watchers.count > 0) this.fanout.catchUp(watchers.all, () => this.roster());
+      return;
+    }
+    const told = watchers.news();
+    if (told) this.pending.push(told);
     // Every player gets an entry every step (an empty list for none), and a player's entry
     // goes when the player does: a Map cleared each step regrows its table, 0.7 MB/s of garbage.
     const inputs = this.stepInputs;
@@ -443,7 +477,7 @@ export class Room {
     const events = this.pending;
     this.pending = [];
     this.fanout.record(this.world, events, this.seatOf);
-    this.fanout.send(this.seats, this.world, () => this.roster());
+    this.fanout.send(this.seats, this.world, () => this.roster(), watchers.all);
   }
 
   /** Other players where `shooter` saw them: its view tick, bounded by MAX_REWIND. Called only for shots fired. */
@@ -470,6 +504,7 @@ export class Room {
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void {
     this.endRecording('closed');
+    this.watchers.closeAll(code, reason, false);
     this.seating.closeAll(code, reason);
   }
 
@@ -482,6 +517,7 @@ export class Room {
     const connected = this.connectedCount;
     this.endRecording('closed');
     for (const m of this.seating.members.values()) if (m.link) refuse(m.link, CLOSE_ROOM_CLOSED, reason);
+    this.watchers.closeAll(CLOSE_ROOM_CLOSED, reason);
     return connected;
   }
 

@@ -3,6 +3,7 @@
  * fixed-step clock, removed after standing empty for a while. Time comes in as
  * arguments (`now`, ms) and a `clock` used only to measure tick durations.
  */
+import { CLOSE_ROOM_CLOSED } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { type ReplaySink, Room, type SnapshotCounts } from './room.ts';
 import type { RoomState } from './roomstate.ts';
@@ -169,7 +170,10 @@ export class RoomManager {
   private reap(now: number): void {
     for (const room of this.rooms.values()) {
       // Seats still within their resume grace keep the room (and its world) alive.
-      if (!room.frozen && room.emptySince !== null && room.memberCount === 0 && now - room.emptySince > this.cfg.roomIdleS * 1000) this.remove(room);
+      if (!room.frozen && room.emptySince !== null && room.memberCount === 0 && now - room.emptySince > this.cfg.roomIdleS * 1000) {
+        room.watchers.closeAll(CLOSE_ROOM_CLOSED, 'the room closed: every player left');
+        this.remove(room);
+      }
     }
   }
 

@@ -117,7 +117,7 @@ export function seatContext(cfg: Config, seats: number): SeatContext {
 }
 
 /** Room in the bound for frames uWS sends by itself (pings and pongs, a few bytes each per idle period). */
-const UNCOUNTED_BYTES = 1024;
+export const UNCOUNTED_BYTES = 1024;
 /**
  * What one message adds to a socket's buffer beyond its payload, at most: the
  * WebSocket frame header of a server message (2, 4 or 10 bytes, unmasked). The bound

@@ -1,7 +1,9 @@
 /**
  * The WebSocket door: `/ws?room=CODE&token=TOKEN`. The upgrade handler checks
  * Origin and the signed token before any socket exists (403 / 401 with a reason
- * in the body), and refuses a full room (409). Open sockets become room Links.
+ * in the body), and refuses a full room (409); door.ts holds those checks, shared
+ * with the SSE transport. Open sockets become room Links. `&spectate=1` opens a
+ * spectator's socket: no seat, refused (404) when no instance holds the room.
  *
  * In a cluster, a join for a room this instance does not hold asks the directory:
  * when another instance owns the room, the socket opens only to be told where to go
@@ -15,19 +17,14 @@
  */
 import uWS from 'uWebSockets.js';
 import { encodeServer } from '../netcode/codec.ts';
-import { CLOSE_BAD_MESSAGE, CLOSE_RATE_LIMIT, CLOSE_REDIRECT, CLOSE_TRY_AGAIN, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
-import type { ClusterNode, Route } from './cluster/node.ts';
+import { CLOSE_BAD_MESSAGE, CLOSE_RATE_LIMIT, CLOSE_REDIRECT, CLOSE_ROOM_CLOSED, CLOSE_TRY_AGAIN, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
+import { admission, checkEntry, type DoorDeps, type Entry, enter, isRefusal, lateOpen, type Refusal, rejected, routeOf, type Where } from './door.ts';
 import type { InstanceRecord } from './cluster/records.ts';
-import type { Config } from './config.ts';
-import { type IpLimits, refusalText } from './iplimits.ts';
 import type { Member } from './member.ts';
-import { originAllowed } from './origin.ts';
 import type { TrustedProxies } from './proxy.ts';
 import type { Room } from './room.ts';
-import { ROOM_CODE, type RoomManager } from './rooms.ts';
-import type { Session } from './tokens.ts';
-import { verifyToken } from './tokens.ts';
 import type { Link } from './transport.ts';
+import type { Viewer } from './watchers.ts';
 import type { WireStats } from './wirestats.ts';
 
 /**
@@ -37,19 +34,20 @@ import type { WireStats } from './wirestats.ts';
  * joined. The message handler reads it cold, among hundreds of sockets.
  */
 interface SocketData {
-  session: Session;
-  code: string;
+  entry: Entry;
   room: Room | null;
   member: Member | null;
   /** The member's seat row (`Member.row`): what a message reads instead of the member. */
   row: number;
+  /** A spectator's place in the room (member stays null). */
+  viewer: Viewer | null;
   link: UwsLink | null;
   /** The room lives on this other instance: `open` sends REDIRECT and closes. */
-  redirect: InstanceRecord | null;
+  redirect: Pick<InstanceRecord, 'id' | 'ws'> | null;
   /** The client's address (X-Forwarded-For only from a trusted proxy). */
   peer: string;
   /** The directory's answer is still coming: the socket is open but in no room yet. */
-  pending: Promise<Route> | null;
+  pending: Promise<Where> | null;
   /** What the client sent while `pending` (copies: uWS frees the originals). */
   early: Uint8Array[] | null;
   /** The close handler ran: a late route must not touch the socket. */
@@ -59,19 +57,8 @@ interface SocketData {
 /** Messages a socket may send before its route is known (a HELLO, maybe a PING or two). */
 const MAX_EARLY_MESSAGES = 16;
 
-export interface WsDeps {
-  cfg: Config;
-  manager: RoomManager;
-  cluster: ClusterNode;
+export interface WsDeps extends DoorDeps {
   proxies: TrustedProxies;
-  limits: IpLimits;
-  /** Monotonic ms (the rooms' clock). */
-  now: () => number;
-  /** Wall-clock seconds (token expiry). */
-  wallS: () => number;
-  /** Draining for a deploy: no room opens here any more. */
-  draining: () => boolean;
-  onReject: (status: number) => void;
 }
 
 /** The uWS topic of a room's Channel. */
@@ -117,19 +104,28 @@ function early(ws: uWS.WebSocket<SocketData>, queue: Uint8Array[], message: Arra
   } else queue.push(new Uint8Array(message.slice(0)));
 }
 
-function reject(res: uWS.HttpResponse, status: string, reason: string, retryAfterS = 0): void {
+/** A spectator's message: to its room's watchers (HELLO, PING, ACK 0; anything else closes it). */
+function watcherMessage(data: SocketData, message: ArrayBuffer, isBinary: boolean, d: WsDeps): void {
+  if (data.room === null || data.viewer === null) return;
+  if (isBinary) {
+    data.room.receiveWatcher(data.viewer, new Uint8Array(message), d.now());
+    return;
+  }
+  d.manager.wire.refuse(CLOSE_BAD_MESSAGE);
+  data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
+}
+
+function reject(res: uWS.HttpResponse, r: Refusal): void {
   res.cork(() => {
-    res.writeStatus(status).writeHeader('content-type', 'text/plain; charset=utf-8');
-    if (retryAfterS > 0) res.writeHeader('retry-after', String(retryAfterS));
-    res.end(reason);
+    res.writeStatus(r.status).writeHeader('content-type', 'text/plain; charset=utf-8');
+    if (r.retryAfterS > 0) res.writeHeader('retry-after', String(r.retryAfterS));
+    res.end(r.reason);
   });
 }
 
 /** What the upgrade read from its request (which dies when the handler returns). */
 interface Door {
-  session: Session;
-  code: string;
-  peer: string;
+  entry: Entry;
   key: string;
   protocol: string;
   extensions: string;
@@ -137,100 +133,77 @@ interface Door {
 }
 
 /** A socket's data at the upgrade; `pending` when its route is still coming from Redis. */
-function socketData(door: Door, pending: Promise<Route> | null): SocketData {
-  return { session: door.session, code: door.code, room: null, member: null, row: -1, link: null, redirect: null, peer: door.peer, pending, early: pending ? [] : null, gone: false };
+function socketData(door: Door, pending: Promise<Where> | null): SocketData {
+  return {
+    entry: door.entry, room: null, member: null, row: -1, viewer: null, link: null, redirect: null, peer: door.entry.peer, pending,
+    early: pending ? [] : null, gone: false,
+  };
 }
 
-/** Completes an upgrade whose route is known now: here (if the room admits us), elsewhere (REDIRECT at open), or 503. */
-function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Route): void {
+/** Completes an upgrade whose route is known now: here (if the room admits us), elsewhere (REDIRECT at open), or refused. */
+function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Where): void {
   const data = socketData(door, null);
-  if (route.kind === 'unavailable') {
-    d.onReject(503);
-    reject(res, '503 Service Unavailable', route.reason);
+  const no = route.kind === 'unavailable' ? { status: '503 Service Unavailable', reason: route.reason, retryAfterS: 0 }
+    : route.kind === 'absent' ? { status: '404 Not Found', reason: route.reason, retryAfterS: 0 }
+    : route.kind === 'here' ? admission(d, door.entry) : null;
+  if (no) {
+    reject(res, rejected(d, no));
     return;
   }
-  if (route.kind === 'elsewhere') {
-    data.redirect = route.owner;
-  } else {
-    const existing = d.manager.get(door.code);
-    const ok = existing?.admits(door.session.sid) ?? { ok: true };
-    if (!ok.ok) {
-      d.onReject(409);
-      reject(res, '409 Conflict', ok.reason);
-      return;
-    }
-    const opens = !existing && d.limits.room(door.peer, d.now());
-    if (opens) {
-      d.onReject(429);
-      reject(res, '429 Too Many Requests', refusalText(opens), opens.retryAfterS);
-      return;
-    }
-    if (!existing && d.draining()) {
-      d.onReject(503);
-      reject(res, '503 Service Unavailable', 'this server is shutting down; try again in a moment');
-      return;
-    }
-    if (!existing && d.manager.rooms.size >= d.cfg.maxRooms) {
-      d.onReject(503);
-      reject(res, '503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
-      return;
-    }
-  }
+  if (route.kind === 'elsewhere') data.redirect = route.owner;
   res.upgrade<SocketData>(data, door.key, door.protocol, door.extensions, door.context);
 }
 
-/** The open socket learned its route: redirect it, refuse it (1013), or join the room and replay what it sent. */
-function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Route): void {
+/** The open socket learned its route: redirect it, refuse it, or join the room and replay what it sent. */
+function settle(ws: uWS.WebSocket<SocketData>, d: WsDeps, route: Where): void {
   const data = ws.getUserData();
   const early = data.early ?? [];
   data.pending = null;
   data.early = null;
-  if (route.kind === 'unavailable') {
-    d.onReject(503);
-    ws.end(CLOSE_TRY_AGAIN, route.reason);
+  if (route.kind === 'unavailable' || route.kind === 'absent') {
+    d.onReject(route.kind === 'absent' ? 404 : 503);
+    ws.end(route.kind === 'absent' ? CLOSE_ROOM_CLOSED : CLOSE_TRY_AGAIN, route.reason);
     return;
   }
   if (route.kind === 'elsewhere') {
     redirect(ws, d, data, route.owner);
     return;
   }
-  const opens = !d.manager.get(data.code) && d.limits.room(data.peer, d.now());
+  const opens = lateOpen(d, data.entry);
   if (opens) {
-    d.onReject(429);
-    ws.end(CLOSE_TRY_AGAIN, refusalText(opens));
+    ws.end(CLOSE_TRY_AGAIN, opens);
     return;
   }
   if (!join(ws, d, data)) return;
   const now = d.now();
   for (const bytes of early) {
-    if (data.member === null || data.room === null) break; // closed by one of them
-    data.room.receive(data.member, bytes, now, data.row);
+    if (data.room === null || data.gone) break; // closed by one of them
+    if (data.viewer !== null) data.room.receiveWatcher(data.viewer, bytes, now);
+    else if (data.member !== null) data.room.receive(data.member, bytes, now, data.row);
+    else break;
   }
 }
 
-function redirect(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData, o: InstanceRecord): void {
+function redirect(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData, o: Pick<InstanceRecord, 'id' | 'ws'>): void {
   d.cluster.counters.redirects++;
-  const bytes = encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason: `room ${data.code} lives on instance ${o.id}` });
+  const reason = `room ${data.entry.code} lives on instance ${o.id}`;
+  const bytes = encodeServer({ type: S_REDIRECT, url: o.ws, instance: o.id, reason });
   d.manager.wire.bytesOut += bytes.byteLength;
   ws.send(bytes, true);
-  ws.end(CLOSE_REDIRECT, `room ${data.code} lives on instance ${o.id}`);
+  ws.end(CLOSE_REDIRECT, reason);
 }
 
-/** Seats the socket in its room (created if new here). False when it was refused and is closing. */
+/** Seats the socket in its room (created if new here), or places a spectator. False when it was refused and is closing. */
 function join(ws: uWS.WebSocket<SocketData>, d: WsDeps, data: SocketData): boolean {
-  const now = d.now();
-  const room = d.draining() && !d.manager.get(data.code) ? null : d.manager.getOrCreate(data.code, now);
-  if (!room) {
-    d.cluster.released(data.code);
-    ws.end(CLOSE_TRY_AGAIN, 'too many rooms; try again later');
-    return false;
-  }
-  const link = new UwsLink(ws, roomTopic(data.code), data.peer, d.manager.wire);
-  data.room = room;
+  const link = new UwsLink(ws, roomTopic(data.entry.code), data.peer, d.manager.wire);
   data.link = link;
-  data.member = room.connect(data.session.sid, data.session.name, link, now);
-  if (data.member !== null) data.row = data.member.row;
-  return data.member !== null;
+  const e = enter(d, data.entry, link);
+  if (!e) return false;
+  data.room = e.room;
+  data.member = e.member;
+  data.viewer = e.viewer;
+  if (e.member !== null) data.row = e.member.row;
+  return true;
 }
 
 export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
@@ -245,35 +218,15 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
 
     upgrade: (res, req, context) => {
       // Everything is read synchronously: req is only valid inside this callback.
+      // The address's limits come first in checkEntry: a flood costs a map lookup, not an HMAC or a room.
       const peer = d.proxies.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'));
-      // The address's limits first: a flood costs a map lookup, not an HMAC or a room.
-      const over = d.limits.upgrade(peer, d.now());
-      if (over) {
-        d.onReject(429);
-        return reject(res, '429 Too Many Requests', refusalText(over), over.retryAfterS);
-      }
-      const query = new URLSearchParams(req.getQuery() ?? '');
-      const origin = req.getHeader('origin');
-      const host = req.getHeader('host');
+      const entry = checkEntry(d, peer, req.getHeader('origin'), req.getHeader('host'), new URLSearchParams(req.getQuery() ?? ''));
+      if (isRefusal(entry)) return reject(res, rejected(d, entry));
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
-      if (!originAllowed(origin, host, d.cfg.allowedOrigins)) {
-        d.onReject(403);
-        return reject(res, '403 Forbidden', `origin ${origin} is not allowed`);
-      }
-      const check = verifyToken(d.cfg.secret, query.get('token') ?? undefined, d.wallS());
-      if (!check.ok) {
-        d.onReject(401);
-        return reject(res, '401 Unauthorized', check.reason);
-      }
-      const code = (query.get('room') ?? '').toUpperCase();
-      if (!ROOM_CODE.test(code)) {
-        d.onReject(400);
-        return reject(res, '400 Bad Request', 'room must be 5 letters, e.g. ?room=ABCDE');
-      }
-      const door: Door = { session: check.session, code, peer, key, protocol, extensions, context };
-      const route = d.cluster.directory.route(code);
+      const door: Door = { entry, key, protocol, extensions, context };
+      const route = routeOf(d, entry);
       if (!(route instanceof Promise)) return admit(res, d, door, route);
       // Asking Redis: accept now (synchronously, see the header), route at `open`.
       res.upgrade<SocketData>(socketData(door, route), key, protocol, extensions, context);
@@ -295,7 +248,8 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       const data = ws.getUserData();
       d.manager.wire.bytesIn += message.byteLength;
       if (data.member === null || data.room === null) { // compared, not tested for truth: no load of the object
-        if (data.early !== null) early(ws, data.early, message, isBinary, d.manager.wire);
+        if (data.viewer !== null) watcherMessage(data, message, isBinary, d);
+        else if (data.early !== null) early(ws, data.early, message, isBinary, d.manager.wire);
         return;
       }
       if (!isBinary) {
@@ -312,8 +266,10 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       d.limits.closed(data.peer);
       if (data.link === null) return; // refused at open, or still waiting for its route: never joined a room
       data.link.closed = true;
+      if (data.viewer && data.room) data.room.unwatch(data.viewer);
       if (data.member && data.room) data.room.disconnect(data.member, data.link, d.now());
       data.member = null; // its row may be released from now on
+      data.viewer = null;
       data.row = -1;
     },
   });

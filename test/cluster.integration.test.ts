@@ -5,11 +5,14 @@
  * The fault tests run last: a Redis restart, then a SIGKILLed instance.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLOSE_KICKED, EV_ANNOUNCE, EV_LEAVE } from '../netcode/protocol.ts';
+import { encodeClient } from '../netcode/codec.ts';
+import { C_PING, CLOSE_KICKED, EV_ANNOUNCE, EV_LEAVE, S_PONG, S_REDIRECT, S_WELCOME } from '../netcode/protocol.ts';
+import { frameMessages, sseEndpoints } from '../netcode/sse.ts';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
 import { startInstance } from '../server/deploy/instance.ts';
 import { haveBinaries } from './helpers/binaries.ts';
 import { ClusterClient, sidOf, token } from './helpers/cluster-client.ts';
+import { EventStream } from './helpers/sse.ts';
 
 const TTL_S = 2;
 const enabled = haveBinaries('redis-server', 'nginx');
@@ -97,6 +100,28 @@ describe.skipIf(!enabled)('a cluster of 3 instances over a real Redis behind a r
     expect(opened.instance).toBe(owner);
     p.close();
     q.close();
+  });
+
+  it('an event stream (SSE) through the front is sent to its room\'s instance, where the stream and its POSTs meet', async () => {
+    const { code, instance: owner } = await newRoomAvoiding([]);
+    const { p } = await player(wsOf(owner), code, 'sse-host');
+    await p.until(() => p.welcomes.length > 0, 'the host\'s WELCOME');
+    const tok = await token(c.url, 'sse-watcher');
+    // Through the round robin: whichever instance answers sends it to the owner's own address.
+    const first = await EventStream.open(`${c.url}/api/rooms/${code}/events?token=${tok}&spectate=1`);
+    expect(first.status).toBe(200);
+    const redirect = await first.message(S_REDIRECT);
+    expect(redirect).toMatchObject({ url: `ws://127.0.0.1:${c.port}/i/${owner}/ws`, instance: owner });
+    expect((await first.until((e) => e.event === 'close')).data).toMatch(/^4009 /);
+    first.close();
+    const there = sseEndpoints(`${redirect.url}?room=${code}&token=${tok}&spectate=1`);
+    const stream = await EventStream.open(there.events);
+    const conn = (await stream.until((e) => e.event === 'open')).data;
+    expect(await stream.message(S_WELCOME)).toMatchObject({ playerId: 0, room: code, instance: owner });
+    const sent = await fetch(there.send(conn), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: frameMessages([encodeClient({ type: C_PING, clientTime: 7 })]) });
+    expect(sent.status).toBe(204);
+    expect(await stream.message(S_PONG)).toMatchObject({ clientTime: 7 });
+    stream.close();
   });
 
   it('when three instances race for the same new code, exactly one owns it, every time', async () => {

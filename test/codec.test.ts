@@ -18,7 +18,7 @@ const clientSamples: ClientMessage[] = [
 ];
 
 const serverSamples: ServerMessage[] = [
-  { type: S_WELCOME, version: 1, playerId: 7, tickRate: 30, serverTick: 999, room: 'ABCDE', roster: [[7, 'Ada', 1], [9, 'Bob', 0]], resumed: true, lastSeq: 41, instance: 'eu-1' },
+  { type: S_WELCOME, version: 1, playerId: 7, tickRate: 30, serverTick: 999, room: 'ABCDE', roster: [[7, 'Ada', 1], [9, 'Bob', 0]], resumed: true, lastSeq: 41, instance: 'eu-1', watchers: 3 },
   { type: S_REDIRECT, url: 'wss://play.example.com/i/b/ws', instance: 'b', reason: 'room ABCDE lives on instance b' },
   { type: S_SNAPSHOT, tick: 70000, baseTick: 69998, checksum: 0xdeadbeef, body: new Uint8Array([1, 2, 3]), events: [[5, 7, 'hi'], [6, 7, 9]] },
   { type: S_SNAPSHOT, tick: 5, baseTick: 0, checksum: 0, body: new Uint8Array(300).fill(7), events: [] },

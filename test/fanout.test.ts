@@ -188,7 +188,7 @@ describe('seat fields', () => {
     const net = new NetClient(ARENA_SCHEMA);
     net.receive(encodeServer({
       type: S_WELCOME, version: PROTOCOL_VERSION, playerId, tickRate: 30, serverTick: 1, room: 'SEATS', roster: [],
-      resumed: true, lastSeq, instance: '',
+      resumed: true, lastSeq, instance: '', watchers: 0,
     }), 0);
     return net;
   }

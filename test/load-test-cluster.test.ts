@@ -28,7 +28,7 @@ import { ownBetween, parseCommandStats, redisFigures } from '../load-test/redis-
 import { buildReport, formatReport, type ReportInput } from '../load-test/report.ts';
 import { runLoadTest } from '../load-test/run.ts';
 import type { Mark } from '../load-test/swarm.ts';
-import type { Wire } from '../load-test/wire.ts';
+import type { BotSocket } from '../load-test/transport.ts';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
 import { haveBinaries } from './helpers/binaries.ts';
 
@@ -102,7 +102,7 @@ async function fakeServer(script: (n: number, path: string) => { redirect: strin
     if (step === 'welcome') {
       ws.once('message', () => ws.send(encodeServer({
         type: S_WELCOME, version: PROTOCOL_VERSION, playerId: 1, tickRate: 30, serverTick: 1, room: 'LTAAA', roster: [],
-        resumed: false, lastSeq: 0, instance: path.startsWith('/owner') ? 'owner' : 'front',
+        resumed: false, lastSeq: 0, instance: path.startsWith('/owner') ? 'owner' : 'front', watchers: 0,
       })));
     } else {
       ws.send(encodeServer({ type: S_REDIRECT, url: step.redirect, instance: 'owner', reason: 'room LTAAA lives on instance owner' }));
@@ -205,7 +205,7 @@ describe('a bot follows REDIRECTs', () => {
   it('drops a deferred WELCOME whose socket it has let go of, instead of going live without a socket', async () => {
     const s = await fakeServer(() => 'welcome');
     cleanup.push(s.close);
-    const held: [Wire, Buffer, number][] = [];
+    const held: [BotSocket, Buffer, number][] = [];
     const ctx: BotContext = {
       endpoint: endpoint(`ws://127.0.0.1:${s.port}/ws`), scenario: 'move', churnPerS: 0, chatEveryMs: 0, now: () => performance.now(),
       counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(), movePause: new Histogram(), moveResume: new Histogram(),

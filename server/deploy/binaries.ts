@@ -11,6 +11,7 @@ export const PACKAGES: Readonly<Record<string, string>> = {
   nginx: 'nginx',
   chromium: 'chromium',
   openssl: 'openssl',
+  curl: 'curl',
 };
 
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
