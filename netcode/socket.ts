@@ -13,7 +13,10 @@
  * A retry waits backoffDelay(attempt) — exponential, capped, with full jitter on
  * the `jitter` share so a server restart is not met by all clients at once.
  * `attempt` counts the retries since the last successful open (0 while open and
- * during the first connect); a successful open resets it.
+ * during the first connect); a successful open resets it. `unopened` counts the
+ * attempts in a row that ended before they opened (refused, blocked, timed out): a
+ * caller may take it for a network that refuses this transport (the browser falls
+ * back to Server-Sent Events after two, see game/client/src/link.ts).
  *
  * Invariant: at most one live underlying socket; events of a socket that was
  * replaced or abandoned are ignored.
@@ -99,6 +102,9 @@ export class ReconnectingSocket {
   private ws: WebSocketLike | null = null;
   private stateNow: SocketState = 'idle';
   private attempts = 0;
+  private unopenedRun = 0;
+  /** The current socket fired open. */
+  private opened = false;
   private retryAt: number | null = null;
   private openDeadline = Infinity;
   private lastNow = 0;
@@ -183,6 +189,11 @@ export class ReconnectingSocket {
     return this.attempts;
   }
 
+  /** Attempts in a row that failed before they opened (0 once one opens). */
+  get unopened(): number {
+    return this.unopenedRun;
+  }
+
   /** Client ms of the next attempt while 'reconnecting'. */
   get nextRetryAt(): number | null {
     return this.stateNow === 'reconnecting' ? this.retryAt : null;
@@ -192,6 +203,7 @@ export class ReconnectingSocket {
     this.retryAt = null;
     this.openDeadline = now + this.openTimeout;
     this.set('connecting', {});
+    this.opened = false;
     let ws: WebSocketLike;
     try {
       ws = this.opts.create(this.opts.url());
@@ -204,6 +216,8 @@ export class ReconnectingSocket {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.attempts = 0;
+      this.unopenedRun = 0;
+      this.opened = true;
       this.downSince = null;
       this.openDeadline = Infinity;
       this.set('open', {});
@@ -243,6 +257,8 @@ export class ReconnectingSocket {
   /** An attempt failed or an open socket dropped: schedule the next retry, or give up. */
   private failed(code: number, reason: string): void {
     this.ws = null;
+    if (!this.opened) this.unopenedRun++;
+    this.opened = false;
     if (this.attempts >= this.maxAttempts) {
       this.retryAt = null;
       this.set('offline', { code, reason });

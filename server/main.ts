@@ -153,6 +153,8 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
   let beat: NodeJS.Timeout | undefined;
   if (clustered) beat = setInterval(() => cluster.heartbeat(), cfg.clusterHeartbeatS * 1000);
   // The monitor's sample: its chart history is kept whether anyone watches or not (one registry read a second).
+  // Event streams quiet for a while get a comment, or uWS and proxies would time them out.
+  const sseBeat = setInterval(() => sse.heartbeat(), 1000);
   const sampler = setInterval(() => monitor.tick().catch((err: Error) => log('warn', `monitor: sample failed: ${err.message}`)), 1000);
 
   // Fixed-step loop: wake when the next tick is due; the accumulator decides how many to run.
@@ -182,6 +184,7 @@ export async function startServer(config: Config, log: Logger = () => {}, opts: 
       clearTimeout(timer);
       clearInterval(beat);
       clearInterval(sampler);
+      clearInterval(sseBeat);
       monitor.close();
       for (const room of manager.rooms.values()) room.closeAll(CLOSE_GOING_AWAY, 'server shutting down');
       sse.stop(CLOSE_GOING_AWAY, 'server shutting down');

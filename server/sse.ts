@@ -34,7 +34,7 @@ export interface SseDeps extends DoorDeps {
 /** A POST body's bound: a batch of a few inputs, a ping and a chat line is well under it. */
 export const MAX_POST_BYTES = 8 << 10;
 /** A stream that has written nothing for this long gets a `: ping` comment (uWS and proxies time out idle responses). */
-const HEARTBEAT_MS = 5000;
+export const SSE_QUIET_MS = 5000;
 
 /** SNAPSHOT's tick from its msgpack header ([17, tick, …]), for the event's `id:`. */
 function snapshotTick(b: Uint8Array): number | undefined {
@@ -139,7 +139,6 @@ export class SseHub {
   private readonly rooms = new Map<string, Set<SseStream>>();
   /** The last message published and its event text: one base64 per room per tick, whatever the streams. */
   private memo: { bytes: Uint8Array | null; text: string } = { bytes: null, text: '' };
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly now: () => number) {}
 
@@ -157,7 +156,6 @@ export class SseHub {
 
   add(s: SseStream): void {
     this.streams.set(s.id, s);
-    if (!this.timer) this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS).unref();
   }
 
   forget(s: SseStream): void {
@@ -185,15 +183,14 @@ export class SseHub {
     for (const s of set) s.write(this.memo.text);
   }
 
-  private heartbeat(): void {
-    const quiet = this.now() - HEARTBEAT_MS + 500;
+  /** A `: ping` to each stream quiet for SSE_QUIET_MS (main.ts calls it every second). */
+  heartbeat(): void {
+    const quiet = this.now() - SSE_QUIET_MS;
     for (const s of this.streams.values()) if (s.lastWriteMs <= quiet) s.write(SSE_PING);
   }
 
   /** Ends every stream (the server stops; rooms have closed theirs already). */
   stop(code: number, reason: string): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
     for (const s of [...this.streams.values()]) s.close(code, reason);
   }
 }

@@ -8,11 +8,10 @@ import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BTN_DOWN, BTN_FIRE, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../game/sim/constants.ts';
-import { movePlayer } from '../game/sim/movement.ts';
 import { loadConfig } from '../server/config.ts';
 import { type RunningServer, startServer } from '../server/main.ts';
 import {
-  type BrowserHandle, earnPoint, enterName, ensureClientBuilt, launchBrowser, recordStatus, statusTexts, tw, waitConnected,
+  type BrowserHandle, earnPoint, enterName, ensureClientBuilt, freeDirection, launchBrowser, recordStatus, statusTexts, tw, waitConnected,
 } from './helpers/browser.ts';
 import { haveBinaries } from './helpers/binaries.ts';
 import { getToken, TestClient } from './helpers/net.ts';
@@ -59,23 +58,6 @@ afterAll(async () => {
   for (const br of browsers) await br.close();
   await srv?.close();
 });
-
-/** The key that moves a player at (x, y) furthest in half a second (walls are in the way of some). */
-function freeDirection(x: number, y: number): { key: string; dx: number; dy: number } {
-  const options = [
-    { key: 'KeyD', btn: BTN_RIGHT, dx: 1, dy: 0 }, { key: 'KeyA', btn: BTN_LEFT, dx: -1, dy: 0 },
-    { key: 'KeyS', btn: BTN_DOWN, dx: 0, dy: 1 }, { key: 'KeyW', btn: BTN_UP, dx: 0, dy: -1 },
-  ];
-  let best = options[0];
-  let bestDist = -1;
-  for (const o of options) {
-    let p = { x, y };
-    for (let i = 0; i < 15; i++) p = movePlayer(p.x, p.y, o.btn, 1 / 30);
-    const d = Math.hypot(p.x - x, p.y - y);
-    if (d > bestDist) { best = o; bestDist = d; }
-  }
-  return best;
-}
 
 describe.skipIf(!enabled)('browser client (Chromium)', () => {
   it('two players join one room through the share link and see each other move', async () => {

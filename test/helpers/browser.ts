@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { BTN_DOWN, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../../game/sim/constants.ts';
+import { movePlayer } from '../../game/sim/movement.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLIENT_INPUTS = ['game/client', 'game/sim', 'netcode'];
@@ -187,4 +189,21 @@ export function watchErrors(page: Page): string[] {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
   return errors;
+}
+
+/** The key that moves a player at (x, y) furthest in half a second (walls are in the way of some). */
+export function freeDirection(x: number, y: number): { key: string; dx: number; dy: number } {
+  const options = [
+    { key: 'KeyD', btn: BTN_RIGHT, dx: 1, dy: 0 }, { key: 'KeyA', btn: BTN_LEFT, dx: -1, dy: 0 },
+    { key: 'KeyS', btn: BTN_DOWN, dx: 0, dy: 1 }, { key: 'KeyW', btn: BTN_UP, dx: 0, dy: -1 },
+  ];
+  let best = options[0];
+  let bestDist = -1;
+  for (const o of options) {
+    let p = { x, y };
+    for (let i = 0; i < 15; i++) p = movePlayer(p.x, p.y, o.btn, 1 / 30);
+    const d = Math.hypot(p.x - x, p.y - y);
+    if (d > bestDist) { best = o; bestDist = d; }
+  }
+  return best;
 }

@@ -122,11 +122,15 @@ export function newRoom(body: unknown): NewRoom {
 /**
  * The WebSocket URL of a room: at `target` (an instance's endpoint, from a
  * redirect or a new room) when this page can use it, else at the page's own /ws.
+ * `spectate`: watch without a seat (`&spectate=1`). The SSE transport maps this
+ * very URL to its endpoints (netcode/sse.ts `sseEndpoints`), the flag included.
  */
-export function socketUrl(loc: { protocol: string; host: string }, code: string, token: string, target: string | null = null): string {
+export function socketUrl(
+  loc: { protocol: string; host: string }, code: string, token: string, target: string | null = null, spectate = false,
+): string {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   const endpoint = (target && usableEndpoint(target, loc.protocol)) || `${scheme}//${loc.host}/ws`;
-  return `${endpoint}?room=${encodeURIComponent(code)}&token=${encodeURIComponent(token)}`;
+  return `${endpoint}?room=${encodeURIComponent(code)}&token=${encodeURIComponent(token)}${spectate ? '&spectate=1' : ''}`;
 }
 
 function record(v: unknown): Record<string, unknown> {

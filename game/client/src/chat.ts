@@ -2,6 +2,8 @@
  * The chat panel: a log of messages, notices and announcements, and a text box. Names and text
  * are untrusted and only ever set as textContent. Enter (in the game) focuses
  * the box; Enter sends and returns to the game; Escape just returns.
+ * A spectator's panel is read-only (`readOnly`: the box is disabled and says why):
+ * the server closes a spectator that sends CHAT.
  */
 import { LIMITS } from '../../../netcode/protocol.ts';
 import { cleanText } from '../../../netcode/text.ts';
@@ -14,11 +16,19 @@ export class ChatPanel {
   private readonly input = byId<HTMLInputElement>('chat-input');
   /** Removes this panel's listeners: the elements outlive it (index.html), the next match adds its own. */
   private readonly listeners = new AbortController();
+  private readonly placeholder: string;
 
-  constructor(send: (text: string) => void, onFocusChange: (typing: boolean) => void) {
+  /** `readOnly`: the text the disabled box shows instead of taking messages (a spectator's). */
+  constructor(send: (text: string) => void, onFocusChange: (typing: boolean) => void, opts: { readOnly?: string } = {}) {
     const signal = this.listeners.signal;
     this.input.maxLength = LIMITS.maxChatLength;
     this.input.value = '';
+    this.placeholder = this.input.placeholder;
+    if (opts.readOnly !== undefined) {
+      this.input.disabled = true;
+      this.input.placeholder = opts.readOnly;
+      return;
+    }
     this.input.addEventListener('keydown', (e) => {
       e.stopPropagation(); // typing is not game input
       if (e.key === 'Enter') {
@@ -40,11 +50,13 @@ export class ChatPanel {
     this.listeners.abort();
     this.input.blur();
     this.input.value = '';
+    this.input.disabled = false;
+    this.input.placeholder = this.placeholder;
     this.clear();
   }
 
   focus(): void {
-    this.input.focus();
+    if (!this.input.disabled) this.input.focus();
   }
 
   /** A player's message. */

@@ -3,6 +3,7 @@
  * as seen by this client, for the console and the browser tests. Getters are
  * computed when read, so exposing them costs nothing per frame.
  */
+import { matchFigures } from './figures.ts';
 import type { Match } from './match.ts';
 import { round } from './metrics.ts';
 
@@ -18,7 +19,7 @@ export interface PlayerSeen {
 }
 
 export interface DebugHooks {
-  /** Drops the current WebSocket as a network failure would (close code 4999): the client must reconnect. */
+  /** Drops the current socket (WebSocket or SSE) as a network failure would (close code 4999): the client must reconnect. */
   dropSocket: () => boolean;
   toggleNetgraph: () => void;
   /** Where a world point is on screen (canvas CSS px), for tests that aim the real mouse. */
@@ -28,12 +29,19 @@ export interface DebugHooks {
 }
 
 export function exposeDebug(match: Match, clock: () => number, stateLog: string[], name: () => string, hooks: DebugHooks): object {
-  const fig = () => match.figures(clock());
+  const fig = () => matchFigures(match, clock());
   const api = {
     get state() { return match.connection.state; },
     get stateText() { return match.connection.text; },
     stateLog,
     get playerId() { return match.me; },
+    /** Watching without a seat (playerId 0 once welcomed): no inputs, no prediction. */
+    get spectator() { return match.spectator; },
+    /** The room's spectators (WELCOME.watchers, then EV_WATCHERS). */
+    get watchers() { return match.session.net.watchers; },
+    /** The transport of the current connection: 'ws', or 'sse' (forced, or fallen back to). */
+    get transport() { return match.session.link.transport; },
+    get pendingInputs() { return match.session.net.pending.length; },
     get room() { return match.session.net.room; },
     /** The instance that welcomed us last ('' standalone or before the first WELCOME). */
     get instance() { return match.session.net.instance; },

@@ -2,6 +2,10 @@
  * A running match on screen: builds the Match (netcode), the Phaser scene and
  * the DOM overlays (HUD, chat, status pill, netgraph, touch controls), wires
  * them together, and tears them all down when the match ends.
+ *
+ * Watching (`spectate`): no seat, so no input controls, touch sticks or chat box
+ * (the chat is shown read-only); a banner with the watcher count, a Join button and
+ * the camera choice (watch.ts) instead, and the camera is the spectator's.
  */
 import type Phaser from 'phaser';
 import type { NetSimOptions } from '../../../netcode/netsim.ts';
@@ -10,13 +14,18 @@ import { ChatPanel } from './chat.ts';
 import { Controls } from './controls.ts';
 import { type DebugHooks, exposeDebug } from './debug.ts';
 import { byId, cssColor } from './dom.ts';
+import { matchFigures } from './figures.ts';
 import { Hud } from './hud.ts';
 import { Match } from './match.ts';
 import { NetGraph } from './netgraph.ts';
 import { playerColor } from './palette.ts';
-import { startPhaser } from './scene.ts';
+import { roomHash } from './route.ts';
+import { type ArenaScene, screenDensity, startPhaser } from './scene.ts';
 import { StatusPill } from './status.ts';
 import { TouchControls } from './touch.ts';
+import type { Transport } from './transport.ts';
+import { WatchMode } from './watch.ts';
+import type { WebSocketLike } from '../../../netcode/socket.ts';
 
 export interface GameOptions {
   code: string;
@@ -33,6 +42,10 @@ export interface GameOptions {
   renew: () => Promise<void>;
   /** The match is over for good (the reason is shown in the lobby). */
   onEnd: (reason: string) => void;
+  /** Watch the room without a seat (the URL must carry `&spectate=1`: api.ts `socketUrl`). */
+  spectate?: boolean;
+  /** 'sse' forces Server-Sent Events (`?transport=sse`); by default the WebSocket, falling back to SSE by itself. */
+  transport?: Transport;
 }
 
 export class Game {
@@ -46,7 +59,7 @@ export class Game {
   private logState(state: string): void {
     if (this.stateLog[this.stateLog.length - 1] !== state) this.stateLog.push(state);
   }
-  private ws: WebSocket | null = null;
+  private ws: WebSocketLike | null = null;
   private destroyed = false;
   private readonly onOnline: () => void;
   private readonly hud: Hud;
@@ -54,6 +67,7 @@ export class Game {
   private readonly netgraph: NetGraph;
   private readonly chat: ChatPanel;
   private readonly touch: TouchControls;
+  private readonly watch: WatchMode | null = null;
 
   constructor(opts: GameOptions) {
     const hud = new Hud();
@@ -70,14 +84,17 @@ export class Game {
     this.netgraph = netgraph;
     let chat: ChatPanel | null = null;
     hud.setRoom(opts.code, opts.shareLink);
+    const watching = opts.spectate === true;
     this.match = new Match({
       code: opts.code, url: opts.url, target: opts.target, sim: opts.sim, clock: opts.clock, random: opts.random,
+      spectate: watching, transport: opts.transport,
       onSocket: (ws) => { this.ws = ws; },
       onConnection: (conn) => {
         this.logState(conn.state);
         status.show(conn);
       },
-      diagnose: (failures) => diagnoseRefusal(opts.code, this.match.session.everWelcomed, failures),
+      // A spectator does not take a seat: a room full of players still admits it (so no "room is full" ending).
+      diagnose: (failures) => diagnoseRefusal(opts.code, this.match.session.everWelcomed || watching, failures),
       renew: opts.renew,
       onEnd: (reason) => {
         this.destroy();
@@ -95,14 +112,28 @@ export class Game {
     chat = new ChatPanel(
       (text) => this.match.session.send(this.match.session.net.chat(text), opts.clock()),
       (typing) => { if (typing) this.controls.release(); },
+      watching ? { readOnly: 'Spectators cannot chat' } : {},
     );
     this.chat = chat;
-    this.controls = new Controls(byId('game'), {
+    const controls = new Controls(byId('game'), {
       toggleNetgraph: () => netgraph.toggle(),
       focusChat: () => chat?.focus(),
-    });
-    const touch = new TouchControls();
+    }, { watch: watching });
+    this.controls = controls;
+    const touch = new TouchControls({ enabled: !watching });
     this.touch = touch;
+    let scene: ArenaScene | null = null; // set once Phaser is started; read only from its frames
+    const density = screenDensity();
+    const watch = watching ? new WatchMode({
+      code: opts.code, controls,
+      toWorld: (x, y) => {
+        const p = scene?.cameras.main.getWorldPoint(x * density, y * density);
+        return p ? { x: p.x, y: p.y } : null;
+      },
+      view: () => scene ? { centre: scene.centre, scale: scene.cameras.main.zoom / density } : null,
+      join: () => { location.hash = roomHash(opts.code); },
+    }) : null;
+    this.watch = watch;
     const match = this.match;
     const hooks: DebugHooks = {
       dropSocket: () => {
@@ -126,11 +157,15 @@ export class Game {
       hud.update(now, world?.round ?? null, match.scores, match.me, net.roster, ownHp === 0,
         // Scores and roster change only when a snapshot is applied or a welcome arrives.
         net.serverTick * 64 + net.roster.size);
-      netgraph.update(now, () => match.figures(now));
+      hud.setWatchers(watch ? 0 : net.watchers); // a spectator's banner says it
+      watch?.update(net.watchers, net.roster);
+      netgraph.update(now, () => matchFigures(match, now));
     };
-    const started = startPhaser({ match, controls: this.controls, touch, clock: opts.clock, name: (id) => match.events.name(id),
+    const started = startPhaser({ match, controls, touch, clock: opts.clock, name: (id) => match.events.name(id),
       connected: (id) => match.session.net.roster.get(id)?.connected ?? true, afterFrame,
+      camera: watch ? () => watch.look(opts.clock(), match.lastOut?.world ?? null) : undefined,
     });
+    scene = started.scene;
     this.phaser = started.game;
     this.stopPhaser = started.stop;
     hooks.screenOf = (x, y) => started.scene.screenOf(x, y);
@@ -153,6 +188,7 @@ export class Game {
     this.chat.destroy();
     this.status.destroy();
     this.touch.destroy();
+    this.watch?.destroy();
     this.netgraph.destroy();
     this.hud.destroy();
     this.stopPhaser();

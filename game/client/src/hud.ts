@@ -1,6 +1,7 @@
 /**
- * The DOM heads-up display over the arena: room chip with the share link,
- * round timer, winner banner, scoreboard and kill feed. Updated from the world
+ * The DOM heads-up display over the arena: room chip with the share link (and
+ * "N watching" while the room has spectators), round timer, winner banner,
+ * scoreboard and kill feed. Updated from the world
  * view each frame, but it only touches the DOM when what it shows changed.
  */
 import { PHASE_INTERMISSION } from '../../sim/state.ts';
@@ -31,6 +32,8 @@ export class Hud {
   private readonly board = byId('scoreboard');
   private readonly feed = byId('killfeed');
   private readonly chip = byId('room-chip');
+  private readonly watchers = el('span', 'watchers');
+  private watchersShown = -1;
   private readonly feedUntil: number[] = [];
   private boardKey = '';
   /** The `boardStamp` and player id the scoreboard was last checked for. */
@@ -59,6 +62,8 @@ export class Hud {
     this.board.replaceChildren();
     this.feed.replaceChildren();
     this.chip.replaceChildren();
+    this.watchers.textContent = '';
+    this.watchersShown = -1;
     this.feedUntil.length = 0;
     this.boardKey = this.roundKey = this.bannerKey = '';
     this.boardStamp = null;
@@ -85,7 +90,15 @@ export class Hud {
     });
     copy.style.marginLeft = '8px';
     copy.style.padding = '1px 8px';
-    this.chip.replaceChildren(document.createTextNode(`Room ${code}`), copy);
+    this.chip.replaceChildren(document.createTextNode(`Room ${code}`), this.watchers, copy);
+  }
+
+  /** "· N watching" in the room chip while `n` > 0 (a spectator's own banner says it instead: pass 0). */
+  setWatchers(n: number): void {
+    if (n === this.watchersShown) return;
+    this.watchersShown = n;
+    this.watchers.textContent = n > 0 ? ` · ${n} watching` : '';
+    this.watchers.title = n > 0 ? `${n} spectator${n === 1 ? '' : 's'} watching this room` : '';
   }
 
   roundStarted(round: number, now: number): void {

@@ -3,11 +3,14 @@
  * room or join one from a share link or the list. It checks what it can before
  * the socket opens — the name (the server may refuse it), a full room, a room
  * that has gone — so the player gets a sentence instead of a failed connection.
+ * Each open room can also be watched (`#/r/CODE/watch`), and the recent matches the
+ * server recorded are listed with a link to their replay (`#/replay/ID`).
  */
 import { type ApiError, createRoom, createSession, fetchLobby, findRoom, type LobbyInfo, listRooms, type RoomInfo } from './api.ts';
 import { byId, el, show } from './dom.ts';
 import { loadName, loadSession, saveName, saveSession, type StoredSession } from './identity.ts';
-import type { Route } from './route.ts';
+import { agoText, clockText, listReplays, playersText, type ReplayListing } from './replayfile.ts';
+import { replayHash, type Route, watchHash } from './route.ts';
 
 export interface LobbyOptions {
   /**
@@ -17,7 +20,11 @@ export interface LobbyOptions {
   onJoin: (code: string, session: StoredSession, target: string | null) => void;
   /** The room the lobby is about (route change), so the URL can follow. */
   onRoute: (code: string | null) => void;
+  /** Wall-clock ms since the epoch, for "5 min ago" (default Date.now). */
+  now?: () => number;
 }
+
+const RECENT = 8; // matches listed
 
 export class Lobby {
   private readonly root = byId('lobby');
@@ -29,6 +36,8 @@ export class Lobby {
   private readonly message = byId('lobby-message');
   private readonly list = byId('room-list');
   private readonly online = byId('online-count');
+  private readonly replaysSection = byId('replays-section');
+  private readonly replayList = byId('replay-list');
   private code: string | null = null;
   /** The player was told the room is gone and pressed Join again: open it anew. */
   private reopen = false;
@@ -71,6 +80,10 @@ export class Lobby {
   /** Reloads the room list (the bootstrap calls this every few seconds while visible). */
   async refresh(): Promise<void> {
     if (!this.visible) return;
+    await Promise.all([this.refreshRooms(), this.refreshReplays()]);
+  }
+
+  private async refreshRooms(): Promise<void> {
     let lobby: LobbyInfo;
     try {
       lobby = await fetchLobby();
@@ -101,8 +114,23 @@ export class Lobby {
       this.opts.onRoute(r.code);
       void this.join(r.code);
     });
-    li.append(b);
+    const watch = el('a', 'watch', 'Watch');
+    watch.href = watchHash(r.code);
+    watch.title = `Watch room ${r.code} without playing`;
+    li.append(b, watch);
     return li;
+  }
+
+  /** The recent matches; the section stays hidden while the server records none (or cannot say). */
+  private async refreshReplays(): Promise<void> {
+    const list = await listReplays(RECENT).catch(() => null);
+    if (!list?.recording || list.replays.length === 0) {
+      show(this.replaysSection, false);
+      return;
+    }
+    const now = (this.opts.now ?? Date.now)();
+    this.replayList.replaceChildren(...list.replays.map((r) => replayRow(r, now)));
+    show(this.replaysSection, true);
   }
 
   private say(text: string | null, info = false): void {
@@ -183,6 +211,18 @@ export class Lobby {
       this.busy = false;
     }
   }
+}
+
+/** One recorded match: room, length, when, a link to its replay, and who played. */
+function replayRow(r: ReplayListing, now: number): HTMLLIElement {
+  const li = el('li');
+  li.dataset.replay = r.id;
+  const seconds = typeof r.duration_s === 'number' ? r.duration_s : r.steps / (r.tickRate || 30);
+  const link = el('a', 'watch', 'Watch replay');
+  link.href = replayHash(r.id);
+  li.append(el('span', 'code', r.room), el('span', 'meta', `${clockText(seconds)} · ${agoText(r.endedAt, now)}`), link,
+    el('span', 'players', playersText(r.players)));
+  return li;
 }
 
 /** The lobby's head count: "12 players online", and across a cluster "… on 3 servers". */

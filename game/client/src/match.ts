@@ -7,23 +7,26 @@
  * Inputs go out once per server tick (pacer.ts), each carrying the redundant
  * tail of unacknowledged inputs (NetClient), the newest acked snapshot and the
  * tick we were looking at (floor of the render tick, for lag compensation).
+ *
+ * A spectator (`spectate`, welcomed with playerId 0) has no OwnPlayer: no prediction,
+ * no inputs, every player interpolated; the session sends it only pings and ACK 0.
  */
 import { PHASE_PLAY } from '../../sim/state.ts';
 import { radiansToAim } from '../../sim/movement.ts';
 import type { SnapshotInfo } from '../../../netcode/client.ts';
 import type { NetSimOptions } from '../../../netcode/netsim.ts';
 import type { WireEvent } from '../../../netcode/protocol.ts';
-import type { SocketState } from '../../../netcode/socket.ts';
+import type { SocketState, WebSocketLike } from '../../../netcode/socket.ts';
 import type { StateInfo } from './link.ts';
 import type { Diagnosis } from './diagnose.ts';
 import { Events, type EventSink, lostSeat, type RoomSeen } from './events.ts';
 import type { Score } from './hud.ts';
 import { RateMeter, SampleRing } from './metrics.ts';
-import type { Figures } from './netgraph.ts';
 import { OwnPlayer, type LocalShot } from './own.ts';
 import { Session } from './session.ts';
 import { InputPacer } from './pacer.ts';
 import { closeMessage, describe, type ConnInfo } from './status.ts';
+import type { Transport } from './transport.ts';
 import { type PlayerState, RemoteView, type WorldView } from './view.ts';
 
 export interface Intent {
@@ -49,6 +52,9 @@ export interface MatchOptions {
   sim: NetSimOptions | null;
   clock: () => number;
   random: () => number;
+  /** Watch without a seat (`&spectate=1`). */
+  spectate?: boolean;
+  transport?: Transport;
   sink: EventSink;
   /** The server closed the match for good (final close code) or we cannot get in. */
   onEnd: (reason: string) => void;
@@ -56,7 +62,7 @@ export interface MatchOptions {
   diagnose: (failures: number) => Promise<Diagnosis>;
   /** Gets a new session token (the next attempt's URL uses it). */
   renew: () => Promise<void>;
-  onSocket?: (ws: WebSocket) => void;
+  onSocket?: (ws: WebSocketLike) => void;
   /** The connection state changed (shown at once, not at the next frame: frames may be slow). */
   onConnection?: (info: ConnInfo) => void;
 }
@@ -69,7 +75,7 @@ export class Match {
   view: RemoteView | null = null;
   readonly scores = new Map<number, Score>();
   readonly frameWork = new SampleRing(300);
-  private readonly frames = new RateMeter(1000);
+  readonly frames = new RateMeter(1000);
   readonly events: Events;
   /** The last frame handed to the scene (tests and the console read positions from it). */
   lastOut: FrameOut | null = null;
@@ -77,7 +83,7 @@ export class Match {
   private readonly pacer = new InputPacer();
   private lastFrameAt: number | null = null;
   private aim = 0; // 16-bit
-  private lastWorld: WorldView | null = null;
+  lastWorld: WorldView | null = null;
   private failedAttempts = 0;
   private unsettled: { snap: SnapshotInfo; at: number } | null = null;
   private readonly scratch: PlayerState = { id: 0, x: 0, y: 0, hp: 0, score: 0, kills: 0, deaths: 0 };
@@ -97,6 +103,7 @@ export class Match {
     this.events = new Events(sink, () => this.session.net);
     this.session = new Session({
       url: opts.url, target: opts.target, sim: opts.sim, clock: opts.clock, random: opts.random, onSocket: opts.onSocket,
+      transport: opts.transport,
       handlers: {
         welcome: (ev, now) => {
           this.failedAttempts = 0;
@@ -104,20 +111,22 @@ export class Match {
           this.seen = { instance: ev.instance, tick: ev.serverTick };
           // A fresh seat (first join, or the server restarted and forgot us) starts a new time line:
           // new interpolation statistics and a clock that forgets the old room's pings.
-          if (!this.own || !this.view || !ev.resumed || this.view.interp.period !== 1000 / ev.tickRate) {
-            this.own = new OwnPlayer(ev.tickRate);
+          const watching = ev.playerId === 0;
+          if (!this.view || !ev.resumed || this.view.interp.period !== 1000 / ev.tickRate || !this.own !== watching) {
+            this.own = watching ? null : new OwnPlayer(ev.tickRate);
             this.view = new RemoteView(this.session.net.replica, ev.tickRate);
             this.scores.clear();
             if (!ev.resumed) this.session.clock.reset();
           }
-          this.own.expectTeleport();
+          this.own?.expectTeleport();
           this.pacer.welcome();
           if (before && !ev.resumed) {
             const lost = lostSeat(before, ev.instance, ev.serverTick);
             if (lost.restarted) this.restarts++;
-            opts.sink.notice(lost.text);
+            if (!watching || lost.restarted) opts.sink.notice(lost.text); // a spectator had no seat to lose
           }
-          this.events.welcome(ev.resumed, now);
+          if (watching) opts.sink.notice(`${ev.resumed ? 'Back to watching' : 'Watching'} room ${ev.room}.`);
+          else this.events.welcome(ev.resumed, now);
           this.opts.onConnection?.(this.connection);
         },
         snapshot: (snap, now) => this.onSnapshot(snap, now),
@@ -136,6 +145,15 @@ export class Match {
     return this.session.net.playerId;
   }
 
+  /** Watching without a seat: asked for, or so welcomed. */
+  get spectator(): boolean {
+    return this.opts.spectate === true || this.session.net.spectator;
+  }
+
+  get sim(): NetSimOptions | null {
+    return this.opts.sim;
+  }
+
   get connection(): ConnInfo {
     const s = this.session;
     const reason = s.lastError?.reason ?? s.stateInfo.reason ?? '';
@@ -150,7 +168,7 @@ export class Match {
    */
   private onSnapshot(snap: SnapshotInfo, now: number): void {
     if (this.seen) this.seen.tick = snap.tick;
-    if (!this.own || !this.view) return;
+    if (!this.view) return;
     this.onEvents(snap.events, now);
     const clock = this.session.clock;
     this.view.onSnapshot(snap.tick, now, clock.ready ? clock.serverNow(now) : null);
@@ -167,7 +185,7 @@ export class Match {
 
   private settle(): void {
     const u = this.unsettled;
-    if (!u || !this.own || !this.view) return;
+    if (!u || !this.view) return;
     this.unsettled = null;
     let mine: { x: number; y: number; hp: number } | undefined;
     const me = this.me;
@@ -182,7 +200,7 @@ export class Match {
       }
       if (o.id === me) mine = { x: o.x, y: o.y, hp: o.hp };
     });
-    this.own.onSnapshot(mine, u.snap.own, u.snap.lastSeq, u.at);
+    this.own?.onSnapshot(mine, u.snap.own, u.snap.lastSeq, u.at);
   }
 
   private onState(state: SocketState, info: StateInfo): void {
@@ -221,8 +239,7 @@ export class Match {
     if (this.lastFrameAt !== null && now - this.lastFrameAt < 250) return;
     this.session.update(now);
     this.settle();
-    // No inputs go out without frames: acknowledge snapshots anyway, so deltas stay small.
-    if (this.session.live && this.session.net.ackTick) this.session.send(this.session.net.ack(), now);
+    this.session.ackIdle(now); // no inputs go out without frames
   }
 
   /** One rendered frame: network in, inputs out (per tick), the world to draw. */
@@ -272,44 +289,8 @@ export class Match {
     this.frameWork.add(ms);
   }
 
-  figures(now: number): Figures {
-    const s = this.session;
-    const own = this.own;
-    const view = this.view;
-    const pred = own?.predictor.stats;
-    return {
-      ping: s.clock.rtt,
-      jitter: s.clock.jitter,
-      snapshotRate: s.snapshotRate.rate(now),
-      kbpsIn: (s.bytesIn.rate(now) * 8) / 1000,
-      kbpsOut: (s.bytesOut.rate(now) * 8) / 1000,
-      interpDelay: view?.interp.delay ?? 0,
-      transit: view?.interp.transit ?? 0,
-      bufferMs: view?.interp.bufferMs ?? 0,
-      extrapolating: this.lastWorld?.extrapolating ?? false,
-      corrections: own?.correctionRate.rate(now) ?? 0,
-      correctionLast: pred?.lastCorrection ?? 0,
-      correctionMax: pred?.maxCorrection ?? 0,
-      correctionP99: own?.correctionSizes.quantile(0.99) ?? 0,
-      pendingInputs: s.net.pending.length,
-      fps: this.frames.rate(now),
-      frameWorkMs: this.frameWork.mean(),
-      frameWorkMsP95: this.frameWork.quantile(0.95),
-      entities: this.lastWorld ? this.lastWorld.players.length + this.lastWorld.npcs.length + this.lastWorld.shots.length : 0,
-      desyncs: s.net.stats.desyncs,
-      sim: s.link.simulated ? this.opts.sim ? simText(this.opts.sim) : '' : '',
-      instance: s.net.instance,
-      redirects: s.target.redirects,
-      moves: s.moves,
-    };
-  }
-
   close(): void {
     this.ended = true;
     this.session.close();
   }
-}
-
-function simText(o: NetSimOptions): string {
-  return `lag ${o.latency} ms  jitter ${o.jitter ?? 0} ms  loss ${((o.loss ?? 0) * 100).toFixed(1)} %`;
 }

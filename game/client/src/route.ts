@@ -1,19 +1,39 @@
 /**
- * Hash routes: `#/r/ABCDE` opens the name prompt for room ABCDE; anything else is
- * the lobby. Share links are absolute URLs of that form, so they survive chat
- * apps and need no server-side routing.
+ * Hash routes: `#/r/ABCDE` opens the name prompt for room ABCDE, `#/r/ABCDE/watch`
+ * watches it as a spectator, `#/replay/ID` opens the replay viewer on a recorded
+ * match; anything else is the lobby. Share links are absolute URLs of that form, so
+ * they survive chat apps and need no server-side routing.
  */
 
 export const ROOM_CODE = /^[A-Z]{5}$/;
+/** A replay's id as the server makes them (server/replays.ts REPLAY_ID): nothing a path could be made of. */
+export const REPLAY_ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
 
-export type Route = { kind: 'lobby' } | { kind: 'room'; code: string };
+export type Route =
+  | { kind: 'lobby' }
+  | { kind: 'room'; code: string }
+  | { kind: 'watch'; code: string }
+  | { kind: 'replay'; id: string };
 
 export function parseRoute(hash: string): Route {
-  const m = /^#\/r\/([A-Za-z]{5})\/?$/.exec(hash);
-  return m ? { kind: 'room', code: m[1].toUpperCase() } : { kind: 'lobby' };
+  const room = /^#\/r\/([A-Za-z]{5})(\/watch)?\/?$/.exec(hash);
+  if (room) return { kind: room[2] ? 'watch' : 'room', code: room[1].toUpperCase() };
+  const replay = /^#\/replay\/([^/?#]+)\/?$/.exec(hash);
+  if (replay) {
+    let id = '';
+    try {
+      id = decodeURIComponent(replay[1]);
+    } catch {
+      // a malformed %-escape: not an id
+    }
+    if (REPLAY_ID.test(id)) return { kind: 'replay', id };
+  }
+  return { kind: 'lobby' };
 }
 
 export const roomHash = (code: string): string => `#/r/${code}`;
+export const watchHash = (code: string): string => `#/r/${code}/watch`;
+export const replayHash = (id: string): string => `#/replay/${encodeURIComponent(id)}`;
 
 /** The link to share: origin + path (keeps any ?lag=… simulator query off it) + room hash. */
 export function shareLink(loc: { origin: string; pathname: string }, code: string): string {

@@ -6,6 +6,10 @@
  *
  * Time comes from the injected clock (the bootstrap's performance.now).
  *
+ * What it draws comes from a FrameSource: the live Match, or the replay viewer's
+ * re-simulated frames (replayframes.ts), which has no controls and aims the camera
+ * itself (`camera`); both are painted by the same Painter.
+ *
  * The canvas is drawn at the screen's density: its backing store is devicePixelRatio ×
  * its CSS size (Phaser's scale `zoom` shrinks it back on the page), and the camera zoom
  * includes that ratio, so the view shows the same world area whatever the density, and
@@ -16,14 +20,24 @@ import Phaser from 'phaser';
 import { ARENA_H, ARENA_W } from '../../sim/constants.ts';
 import type { Controls } from './controls.ts';
 import { drawMap, makeDroneTextures, Painter } from './draw.ts';
-import type { Match } from './match.ts';
+import type { FrameOut, Intent } from './match.ts';
 import { COLORS } from './palette.ts';
 import type { TouchControls } from './touch.ts';
 
+/** What the scene draws each frame: the live Match, or a replay (replayframes.ts). */
+export interface FrameSource {
+  frame(now: number, intent: Intent): FrameOut;
+  /** The frame's work time (ms), for the netgraph. */
+  recordWork(ms: number): void;
+}
+
 export interface SceneDeps {
-  match: Match;
-  controls: Controls;
-  touch: TouchControls;
+  match: FrameSource;
+  /** The player's input; absent (a replay): no intent. */
+  controls?: Controls;
+  touch?: TouchControls;
+  /** Where the camera looks (world u), when not at the own player; null: where it last looked. */
+  camera?: () => { x: number; y: number } | null;
   clock: () => number;
   name: (id: number) => string;
   connected: (id: number) => boolean;
@@ -37,6 +51,8 @@ export class ArenaScene extends Phaser.Scene {
   private readonly pointerWorld = new Phaser.Math.Vector2();
   /** The aim of the last frame's intent (radians), or null when none was given. */
   lastAim: number | null = null;
+  /** Where the camera was centred last frame (world u, kept inside the arena): a free camera moves on from here. */
+  readonly centre = { x: ARENA_W / 2, y: ARENA_H / 2 };
 
   constructor(private readonly deps: SceneDeps, private readonly density: number) {
     super('arena');
@@ -72,17 +88,17 @@ export class ArenaScene extends Phaser.Scene {
   }
 
   update(): void {
-    const { match, controls, touch, clock } = this.deps;
+    const { match, controls, touch, clock, camera } = this.deps;
     const t0 = clock();
     const cam = this.cameras.main;
     let aim: number | null = null;
-    let buttons = controls.buttons();
-    if (touch.active) {
+    let buttons = controls?.buttons() ?? 0;
+    if (touch?.active) {
       buttons |= touch.buttons();
       aim = touch.aim();
       if (touch.fire()) buttons |= 16;
     }
-    if (aim === null && controls.pointer) {
+    if (aim === null && controls?.pointer) {
       const d = this.density;
       const world = cam.getWorldPoint(controls.pointer.x * d, controls.pointer.y * d, this.pointerWorld);
       aim = Math.atan2(world.y - this.lastFocus.y, world.x - this.lastFocus.x);
@@ -91,6 +107,8 @@ export class ArenaScene extends Phaser.Scene {
     const out = match.frame(t0, { buttons, aim });
     const ownAt = this.painter.draw(out, t0);
     if (ownAt) this.lastFocus = ownAt;
+    const look = camera?.();
+    if (look) this.lastFocus = look;
     this.follow(this.lastFocus.x, this.lastFocus.y);
     this.deps.afterFrame(t0);
     match.recordWork(clock() - t0);
@@ -104,6 +122,8 @@ export class ArenaScene extends Phaser.Scene {
     const cx = vw >= ARENA_W ? ARENA_W / 2 : Math.min(ARENA_W - vw / 2, Math.max(vw / 2, x));
     const cy = vh >= ARENA_H ? ARENA_H / 2 : Math.min(ARENA_H - vh / 2, Math.max(vh / 2, y));
     cam.centerOn(cx, cy);
+    this.centre.x = cx;
+    this.centre.y = cy;
   }
 }
 

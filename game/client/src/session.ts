@@ -8,16 +8,20 @@
  * our seat with it: the instance drains for a deploy) is handled here and never
  * reaches the match: it sets the target, and the socket's next attempt — at the
  * `link.update` of the same `update` call — asks `url(target)` for it.
+ *
+ * A spectator's session (WELCOME with playerId 0) sends only what a spectator may: HELLO,
+ * PING, and ACK 0 when a snapshot failed to apply (NetClient.fullRequest).
  */
 import { ARENA_SCHEMA } from '../../sim/netschema.ts';
 import { type ClientEvent, NetClient, type SnapshotInfo } from '../../../netcode/client.ts';
 import { ServerClock } from '../../../netcode/clock.ts';
 import type { NetSimOptions } from '../../../netcode/netsim.ts';
 import type { WireEvent } from '../../../netcode/protocol.ts';
-import type { SocketState } from '../../../netcode/socket.ts';
+import type { SocketState, WebSocketLike } from '../../../netcode/socket.ts';
 import { Link, type StateInfo } from './link.ts';
 import { CounterRate, RateMeter } from './metrics.ts';
 import { Target } from './target.ts';
+import type { Transport } from './transport.ts';
 
 type Welcome = Extract<ClientEvent, { kind: 'welcome' }>;
 
@@ -40,7 +44,9 @@ export interface SessionOptions {
   clock: () => number;
   random: () => number;
   handlers: SessionHandlers;
-  onSocket?: (ws: WebSocket) => void;
+  /** 'sse' from the start, or 'ws' (default) with the fallback to SSE (link.ts). */
+  transport?: Transport;
+  onSocket?: (ws: WebSocketLike) => void;
 }
 
 /** Ping period while the clock is still learning, and after (ms). */
@@ -75,6 +81,8 @@ export class Session {
       sim: opts.sim,
       clock: opts.clock,
       random: opts.random,
+      transport: opts.transport,
+      heldTick: () => this.net.ackTick,
       onSocket: opts.onSocket,
       onOpen: (now) => {
         this.welcomed = false;
@@ -116,6 +124,8 @@ export class Session {
       this.send(this.net.ping(now), now);
       this.nextPingAt = now + (this.clock.ready ? PING_SLOW : PING_FAST);
     }
+    const full = this.live ? this.net.fullRequest(now) : null;
+    if (full) this.send(full, now);
     this.link.update(now);
     this.bytesIn.sample(now, this.net.stats.bytesIn);
     this.bytesOut.sample(now, this.bytesSent);
@@ -156,6 +166,11 @@ export class Session {
         if (ev.events?.length) h.events(ev.events, at);
         return;
     }
+  }
+
+  /** No inputs go out (no frames drawn, or a spectator): a player still acknowledges, so deltas stay small. */
+  ackIdle(now: number): void {
+    if (this.live && this.net.ackTick && !this.net.spectator) this.send(this.net.ack(), now);
   }
 
   close(): void {

@@ -2,7 +2,8 @@
  * On-screen controls for touch devices: a left stick moves (8 directions, as
  * the keyboard would), a right stick aims and fires while pushed past half way,
  * and a fire button fires toward the last aim (or the way you walk). Shown on a
- * coarse pointer or at the first touch.
+ * coarse pointer or at the first touch. A spectator has none (`enabled: false`): it
+ * sends no inputs, and its camera is dragged on the arena itself (controls.ts).
  */
 import { BTN_DOWN, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../../sim/constants.ts';
 import { byId } from './dom.ts';
@@ -29,7 +30,7 @@ export class TouchControls {
   private readonly listeners = new AbortController();
   active = false;
 
-  constructor() {
+  constructor(opts: { enabled?: boolean } = {}) {
     const signal = this.listeners.signal;
     const stick = (name: string): Stick => {
       const base = this.root.querySelector<HTMLElement>(`[data-stick="${name}"]`)!;
@@ -44,6 +45,10 @@ export class TouchControls {
     const up = () => { this.fireHeld = false; fire.classList.remove('down'); };
     fire.addEventListener('pointerup', up, { signal });
     fire.addEventListener('pointercancel', up, { signal });
+    if (opts.enabled === false) {
+      this.root.hidden = true; // an earlier match on a touch device showed them
+      return;
+    }
     // An earlier match may already have seen a touch (the class outlives it).
     if (matchMedia('(pointer: coarse)').matches || document.body.classList.contains('touch-device')) this.enable();
     else window.addEventListener('touchstart', () => this.enable(), { once: true, passive: true, signal });
