@@ -136,7 +136,7 @@ export function defaultConfig(): Config {
     ipMaxSockets: 64,
     ipLimitExempt: [],
     replayDir: 'data/replays',
-    replayKeyframeS: 5,
+    replayKeyframeS: 10,
     replayMaxKb: 4096,
     replayMinS: 10,
     replayKeep: 500,

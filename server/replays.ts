@@ -61,8 +61,10 @@ export class ReplayStore {
 
   private async write(rec: Recording): Promise<void> {
     if (!REPLAY_ID.test(rec.id)) throw new Error(`bad replay id ${JSON.stringify(rec.id)}`);
-    const body = await gzipAsync(encodeReplay(rec), { level: 9 });
+    // The mkdir first: its await lets the tick that ended the match finish before the encode
+    // (4-12 ms for a 3-minute match) runs, instead of stalling that tick and every room behind it.
     await mkdir(this.dir, { recursive: true });
+    const body = await gzipAsync(encodeReplay(rec), { level: 9 });
     const file = join(this.dir, `${rec.id}.replay`);
     await writeFile(`${file}.tmp`, body);
     await rename(`${file}.tmp`, file);
