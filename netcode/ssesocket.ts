@@ -288,26 +288,6 @@ export class SseSocket implements WebSocketLike {
   }
 }
 
-/**
- * Makes SseSockets for ReconnectingSocket (`create: connector.create`) and carries the newest
- * SNAPSHOT id from one socket to the next as its Last-Event-ID, so a reconnect tells the server
- * what the client holds. `forget()` when the client dropped its frames (a full snapshot is due).
- */
-export class SseConnector {
-  lastEventId: string | undefined;
-
-  constructor(private readonly opts: Omit<SseSocketOptions, 'lastEventId' | 'onEventId'> & { lastEventId?: string } = {}) {
-    this.lastEventId = opts.lastEventId;
-  }
-
-  readonly create = (url: string): SseSocket =>
-    new SseSocket(url, { ...this.opts, lastEventId: this.lastEventId, onEventId: (id) => { this.lastEventId = id; } });
-
-  forget(): void {
-    this.lastEventId = undefined;
-  }
-}
-
 const errText = (e: unknown): string => {
   if (!(e instanceof Error)) return String(e);
   const cause = (e as { cause?: unknown }).cause;

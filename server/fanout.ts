@@ -40,7 +40,7 @@ import type { Config } from './config.ts';
 import type { Member } from './member.ts';
 import {
   FRAME_BYTES, SEAT_ACK, SEAT_EVENT_TICK, SEAT_HELD, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_SOCKET, type SeatContext,
-  seatBackedUp, seatSentShared, SOCKET_WELCOMED, UNCOUNTED_BYTES,
+  seatBackedUp, seatSentShared, SOCKET_WELCOMED,
 } from './seats.ts';
 import type { Channel, Link } from './transport.ts';
 import type { Viewer } from './watchers.ts';
@@ -197,8 +197,8 @@ export class SnapshotFanout {
     this.viewerBytes.clear();
     for (const v of viewers) {
       if (!v.welcomed) continue;
-      if (viewerBackedUp(v, limit, this.published)) {
-        if (v.joined) offChannel(v);
+      if (v.backedUp(limit, this.published)) {
+        if (v.joined) v.offChannel();
         this.skipped++;
         this.slowReader(v, tick, v.held);
         continue;
@@ -213,7 +213,7 @@ export class SnapshotFanout {
         n++;
         continue;
       }
-      if (v.joined) offChannel(v);
+      if (v.joined) v.offChannel();
       this.sendViewer(v, roster);
     }
     return n;
@@ -295,20 +295,6 @@ export class SnapshotFanout {
 }
 
 const NO_VIEWERS: ReadonlySet<Viewer> = new Set();
-
-/** `seatBackedUp` for a spectator: asks its link only when what it may hold could pass `limit`. */
-function viewerBackedUp(v: Viewer, limit: number, published: number): boolean {
-  if (v.held + v.sentSince + (published - v.publishedAt) <= limit - UNCOUNTED_BYTES) return false;
-  v.held = v.link.buffered();
-  v.sentSince = 0;
-  v.publishedAt = published;
-  return v.held > limit;
-}
-
-function offChannel(v: Viewer): void {
-  v.link.join(false);
-  v.joined = false;
-}
 
 /** Takes a member off the room's channel: it gets private copies until it rejoins. */
 function leave(m: Member): void {

@@ -24,7 +24,8 @@ import type { Logger } from './log.ts';
 import { TrustedProxies } from './proxy.ts';
 import { takeStateFile } from './statefile.ts';
 import { loadStatic } from './static.ts';
-import { mountSse, type SseHub } from './sse.ts';
+import { mountSse } from './sse.ts';
+import type { SseHub } from './ssestream.ts';
 import { mountWs, roomTopic } from './ws.ts';
 
 export interface RunningServer {

@@ -14,6 +14,7 @@ import {
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { RateRule } from './ratelimit.ts';
+import { UNCOUNTED_BYTES } from './seats.ts';
 import { refuse } from './seating.ts';
 import type { Link } from './transport.ts';
 import type { WireStats } from './wirestats.ts';
@@ -41,6 +42,21 @@ export class Viewer {
   gone = false;
 
   constructor(readonly link: Link, readonly sid: string, readonly helloDeadline: number) {}
+
+  /** seats.ts `seatBackedUp` for a spectator: asks its link only when what it may hold could pass `limit`. */
+  backedUp(limit: number, published: number): boolean {
+    if (this.held + this.sentSince + (published - this.publishedAt) <= limit - UNCOUNTED_BYTES) return false;
+    this.held = this.link.buffered();
+    this.sentSince = 0;
+    this.publishedAt = published;
+    return this.held > limit;
+  }
+
+  /** Off the room's channel: private copies until it holds the previous tick again. */
+  offChannel(): void {
+    this.link.join(false);
+    this.joined = false;
+  }
 }
 
 /** What a spectator's messages need of its room. */

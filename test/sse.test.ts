@@ -14,7 +14,8 @@ import { ReconnectingSocket } from '../netcode/socket.ts';
 import {
   fromBase64, frameMessages, parseCloseData, type SseEvent, SseParser, sseData, sseEndpoints, sseNamed, splitMessages, toBase64,
 } from '../netcode/sse.ts';
-import { closeCodeForStatus, SseConnector, SseSocket } from '../netcode/ssesocket.ts';
+import { SseConnector } from '../netcode/sseconnector.ts';
+import { closeCodeForStatus, SseSocket } from '../netcode/ssesocket.ts';
 import { openSocket } from '../load-test/transport.ts';
 import { UnexpectedResponse } from '../load-test/wire.ts';
 

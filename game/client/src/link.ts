@@ -25,7 +25,7 @@
 import { NetSim, type NetSimOptions } from '../../../netcode/netsim.ts';
 import { CLOSE_REDIRECT } from '../../../netcode/protocol.ts';
 import { ReconnectingSocket, type SocketState, type StateInfo, type WebSocketLike } from '../../../netcode/socket.ts';
-import { SseConnector } from '../../../netcode/ssesocket.ts';
+import { SseConnector } from '../../../netcode/sseconnector.ts';
 import type { Transport } from './transport.ts';
 
 export interface Inbound {
