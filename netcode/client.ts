@@ -17,11 +17,10 @@
  * `fullRequest(now)` says when to send it: after a snapshot failed to apply, at most once
  * per FULL_REQUEST_EVERY_MS until one applies again.
  */
-import type { Input } from '../game/sim/state.ts';
 import { decodeServer, encodeClient } from './codec.ts';
 import type { Frame } from './frame.ts';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, EV_WATCHERS, type InputFrame, LIMITS,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, EV_DROP, EV_JOIN, EV_LEAVE, EV_RESUME, EV_ROSTER, EV_WATCHERS, type InputFrame, type InputIntent, LIMITS,
   PROTOCOL_VERSION, type RosterEntry, S_ERROR, S_MOVE, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
 import { BASELINE_GONE, DESYNC, Replica } from './replica.ts';
@@ -246,7 +245,7 @@ export class NetClient {
    * Records the next input and returns it with the INPUT message to send now.
    * `viewTick` is the server tick whose remote state the player was looking at.
    */
-  input(input: Input, viewTick: number, now: number): { seq: number; bytes: Uint8Array } {
+  input(input: InputIntent, viewTick: number, now: number): { seq: number; bytes: Uint8Array } {
     if (this.spectator) throw new Error('NetClient: a spectator sends no inputs (the server would close it with CLOSE_SPECTATOR)');
     const frame = { seq: this.nextSeq++, buttons: input.buttons, aim: input.aim, sentAt: now };
     this.pending.push(frame);

@@ -57,6 +57,9 @@
  * per client per tick: events and chat ride on the snapshot.
  */
 
+/** A room's code, as `?room=`, WELCOME.room and the share links carry it. */
+export const ROOM_CODE = /^[A-Z]{5}$/;
+
 export const PROTOCOL_VERSION = 5; // 3: WELCOME.instance, REDIRECT, EV_ANNOUNCE; 4: MOVE; 5: spectators (WELCOME.watchers, EV_WATCHERS)
 
 export const C_HELLO = 1;
@@ -131,6 +134,9 @@ export interface InputFrame {
   buttons: number;
   aim: number;
 }
+
+/** What a player intends in one input, before it is numbered: INPUT's per-input fields. */
+export type InputIntent = Omit<InputFrame, 'seq'>;
 
 export type ClientMessage =
   | { type: typeof C_HELLO; version: number; resumeTick: number }

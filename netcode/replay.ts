@@ -27,6 +27,8 @@ import type { RewindTick } from './rewind.ts';
 
 export const REPLAY_FORMAT = 'tickwire-replay';
 export const REPLAY_VERSION = 1;
+/** A replay's id (a file name on the server, a path segment of its URL): nothing a path could be made of. */
+export const REPLAY_ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
 
 /** Seat changes between two steps, in the order they happened (the next step sees them all). */
 export const OP_JOIN = 1; // [at, OP_JOIN, id, name]: a player was added (the game's addPlayer)

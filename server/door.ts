@@ -7,7 +7,7 @@
  * Everything before `enter` runs before any socket or stream exists, so a refusal is an
  * HTTP status with a reason and touches no room.
  */
-import { CLOSE_ROOM_CLOSED, CLOSE_TRY_AGAIN } from '../netcode/protocol.ts';
+import { CLOSE_ROOM_CLOSED, CLOSE_TRY_AGAIN, ROOM_CODE } from '../netcode/protocol.ts';
 import type { ClusterNode, Route } from './cluster/node.ts';
 import type { InstanceRecord } from './cluster/records.ts';
 import type { Config } from './config.ts';
@@ -15,7 +15,7 @@ import { type IpLimits, refusalText } from './iplimits.ts';
 import type { Member } from './member.ts';
 import { originAllowed } from './origin.ts';
 import type { Room } from './room.ts';
-import { ROOM_CODE, type RoomManager } from './rooms.ts';
+import type { RoomManager } from './rooms.ts';
 import { type Session, verifyToken } from './tokens.ts';
 import type { Link } from './transport.ts';
 import type { Viewer } from './watchers.ts';

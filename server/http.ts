@@ -5,12 +5,13 @@
 import type uWS from 'uWebSockets.js';
 import { cleanText } from '../netcode/text.ts';
 import { LIMITS } from '../netcode/protocol.ts';
+import { REPLAY_ID } from '../netcode/replay.ts';
 import { type ClusterNode, Unavailable } from './cluster/node.ts';
 import { publicInstance } from './cluster/records.ts';
 import type { Config } from './config.ts';
 import { type IpLimits, type Refusal, refusalText } from './iplimits.ts';
 import type { TrustedProxies } from './proxy.ts';
-import { REPLAY_ID, type ReplayStore } from './replays.ts';
+import type { ReplayStore } from './replays.ts';
 import type { RoomManager } from './rooms.ts';
 import type { StaticFile } from './static.ts';
 import { issueToken, newSessionId } from './tokens.ts';

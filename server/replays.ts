@@ -14,14 +14,11 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { encodeReplay, type Recording, type ReplaySummary, summaryOf } from '../netcode/replay.ts';
+import { encodeReplay, type Recording, REPLAY_ID, type ReplaySummary, summaryOf } from '../netcode/replay.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 
 const gzipAsync = promisify(gzip);
-
-/** A replay's id: what the recorder makes (room, time, tick), and nothing a path could be made of. */
-export const REPLAY_ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
 
 export interface ReplayEntry extends ReplaySummary {
   /** Bytes of the file (compressed). */

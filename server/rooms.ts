@@ -12,7 +12,6 @@ import type { Channel } from './transport.ts';
 import { WireStats } from './wirestats.ts';
 import { SampleRing } from '../netcode/samples.ts';
 
-export const ROOM_CODE = /^[A-Z]{5}$/;
 const LETTERS = 'ABCDEFGHJKLMNPQRSTUVWXYZ'; // no I or O: codes get read aloud and typed
 
 export interface ManagerOptions {

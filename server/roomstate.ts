@@ -20,8 +20,7 @@
 import { decode, encode } from '@msgpack/msgpack';
 import { parseWorld, WorldFormatError } from '../game/sim/persist.ts';
 import type { World } from '../game/sim/state.ts';
-import { LIMITS } from '../netcode/protocol.ts';
-import { ROOM_CODE } from './rooms.ts';
+import { LIMITS, ROOM_CODE } from '../netcode/protocol.ts';
 
 export const ROOM_STATE_MAGIC = 'tickwire-rooms';
 export const ROOM_STATE_VERSION = 2;

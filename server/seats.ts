@@ -15,7 +15,6 @@
  */
 import type { Config } from './config.ts';
 import { type AppliedLog, InputRule, queueNumbers } from './inputs.ts';
-import type { Member } from './member.ts';
 import { RateRule } from './ratelimit.ts';
 
 export class SeatTable {
@@ -49,6 +48,14 @@ export class SeatTable {
   }
 }
 
+/**
+ * What the table keeps of the member seated in a row, for the paths that need more than
+ * the row (member.ts's Member is one; the table does not import it, so the two are no cycle).
+ */
+export interface SeatHolder {
+  readonly link: { buffered(): number } | null;
+}
+
 /** What a room shares among its members: the seat table their hot numbers live in, the message limit, the applied-input log. */
 export interface SeatContext {
   table: SeatTable;
@@ -59,7 +66,7 @@ export interface SeatContext {
   /** Ticks each member's record of private sends reaches back (its `SentViews` ring). */
   ringTicks: number;
   /** The member in each row, by row number (offset / width): for the paths that need more than the row. */
-  seated: (Member | undefined)[];
+  seated: (SeatHolder | undefined)[];
 }
 
 /*
@@ -138,7 +145,7 @@ export const FRAME_BYTES = 10;
  * went to it, instead of once a tick (a native call and three more cold cache lines
  * per client: member, link, socket).
  */
-export function seatBackedUp(d: Float64Array, row: number, limit: number, published: number, m: Member): boolean {
+export function seatBackedUp(d: Float64Array, row: number, limit: number, published: number, m: SeatHolder): boolean {
   if (d[row + SEAT_HELD] + d[row + SEAT_SENT_SINCE] + (published - d[row + SEAT_PUBLISHED_AT]) <= limit - UNCOUNTED_BYTES) return false;
   const held = m.link === null ? 0 : m.link.buffered();
   d[row + SEAT_HELD] = held;

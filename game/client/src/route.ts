@@ -4,10 +4,8 @@
  * match; anything else is the lobby. Share links are absolute URLs of that form, so
  * they survive chat apps and need no server-side routing.
  */
-
-export const ROOM_CODE = /^[A-Z]{5}$/;
-/** A replay's id as the server makes them (server/replays.ts REPLAY_ID): nothing a path could be made of. */
-export const REPLAY_ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
+import { ROOM_CODE } from '../../../netcode/protocol.ts';
+import { REPLAY_ID } from '../../../netcode/replay.ts';
 
 export type Route =
   | { kind: 'lobby' }

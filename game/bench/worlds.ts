@@ -3,11 +3,11 @@
  * decode+apply times, against a naive msgpack full snapshot.
  */
 import { encode as msgpackEncode } from '@msgpack/msgpack';
-import { ARENA_SCHEMA, worldToFrame } from '../../game/sim/netschema.ts';
-import { frameChecksum } from '../checksum.ts';
-import { encodeDelta } from '../delta.ts';
-import { type Frame, FrameBuilder } from '../frame.ts';
-import { Replica } from '../replica.ts';
+import { ARENA_SCHEMA, worldToFrame } from '../sim/netschema.ts';
+import { frameChecksum } from '../../netcode/checksum.ts';
+import { encodeDelta } from '../../netcode/delta.ts';
+import { type Frame, FrameBuilder } from '../../netcode/frame.ts';
+import { Replica } from '../../netcode/replica.ts';
 import { median, nowUs, Scenario } from './scenario.ts';
 
 export interface WorldResult {

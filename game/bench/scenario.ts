@@ -17,7 +17,7 @@ import {
   type Rng,
   step,
   type World,
-} from '../../game/sim/index.ts';
+} from '../sim/index.ts';
 
 export const TICK_RATE = 30; // Hz
 export const DT = 1 / TICK_RATE; // s

@@ -8,12 +8,12 @@
  * tick, 12 % two ticks back, 8 % three; re-drawn every tick (worse for sharing
  * than real clients, whose RTT keeps the age steady). New clients get a full one.
  */
-import { ARENA_SCHEMA, worldToFrame } from '../../game/sim/netschema.ts';
-import { FrameBuilder } from '../frame.ts';
-import { SnapshotHistory } from '../history.ts';
-import type { InterestConfig } from '../interest.ts';
-import { nextFloat, type Rng } from '../../game/sim/rng.ts';
-import { DeltaCache, SentViews } from '../snapcache.ts';
+import { ARENA_SCHEMA, worldToFrame } from '../sim/netschema.ts';
+import { FrameBuilder } from '../../netcode/frame.ts';
+import { SnapshotHistory } from '../../netcode/history.ts';
+import type { InterestConfig } from '../../netcode/interest.ts';
+import { nextFloat, type Rng } from '../sim/rng.ts';
+import { DeltaCache, SentViews } from '../../netcode/snapcache.ts';
 import { median, nowUs, Scenario } from './scenario.ts';
 
 export interface ServerResult {
