@@ -2,21 +2,21 @@
  * msgpack framing and validation for every message of protocol.ts.
  *
  * Decoders never throw: they return `{ ok: true, msg }` or `{ ok: false, reason }`
- * for any byte string. Every field is checked for type and range, so what reaches
- * the server's logic is well-formed; the server closes the sender with
- * CLOSE_BAD_MESSAGE and the reason when it is not.
+ * for any byte string. Every field is checked for type and range (the checks:
+ * wirecheck.ts), so what reaches the server's logic is well-formed; the server
+ * closes the sender with CLOSE_BAD_MESSAGE and the reason when it is not.
  *
- * SNAPSHOT is framed by hand (`frameSnapshot`) around a body and events encoded
- * once per room tick, so a private copy (another baseline) costs one small copy
- * and the room's shared copy is built once for all its clients.
+ * SNAPSHOT is framed by hand (snapframe.ts) around a body and events encoded once
+ * per room tick; `encodeServer` frames one the same way.
  */
 import { Decoder, Encoder } from '@msgpack/msgpack';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, EV_ANNOUNCE, EV_WATCHERS, EV_CHAT, EV_DROP, EV_JOIN, EV_KILL, EV_LEAVE,
-  EV_NOTICE, EV_NPC_DOWN, EV_RESUME, EV_ROSTER, EV_ROUND_END, EV_ROUND_START, type InputFrame, LIMITS, type RosterEntry,
-  S_ERROR, S_MOVE, S_PONG, S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, type ClientMessage, type InputFrame, LIMITS, S_ERROR, S_MOVE, S_PONG,
+  S_REDIRECT, S_SNAPSHOT, S_WELCOME, type ServerMessage, type WireEvent,
 } from './protocol.ts';
+import { encodeEvents, frameSnapshot } from './snapframe.ts';
 import { cleanText } from './text.ts';
+import { isEvent, isFiniteNum, isInstanceId, isRoster, isSocketUrl, isStr, isUint } from './wirecheck.ts';
 
 export type Decoded<T> = { ok: true; msg: T } | { ok: false; reason: string };
 
@@ -25,8 +25,6 @@ const decoder = new Decoder({
   maxStrLength: 4096, maxBinLength: 1 << 20, maxArrayLength: 4096, maxMapLength: 0, maxExtLength: 0,
 });
 
-const isUint = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
-const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const fail = (reason: string) => ({ ok: false as const, reason });
 
 function unpack(bytes: Uint8Array): unknown[] | string {
@@ -176,48 +174,6 @@ export function encodeServer(msg: ServerMessage): Uint8Array {
   }
 }
 
-const isInstanceId = (v: unknown): v is string => typeof v === 'string' && v.length <= LIMITS.maxInstanceIdLength;
-
-/** A REDIRECT or MOVE target: a ws:// or wss:// URL without query or fragment (the client adds room and token). */
-export function isSocketUrl(v: unknown): v is string {
-  if (typeof v !== 'string' || v.length > LIMITS.maxUrlLength || !/^wss?:\/\/[^\s?#]+$/.test(v)) return false;
-  try {
-    return new URL(v).host !== '';
-  } catch {
-    return false;
-  }
-}
-
-const isId = (v: unknown) => isUint(v, LIMITS.maxTick);
-const isStr = (v: unknown): v is string => typeof v === 'string' && v.length <= 4096;
-
-/** Field checks of each event kind after its code (see EV_* in protocol.ts). */
-const EVENT_FIELDS: Record<number, ((v: unknown) => boolean)[]> = {
-  [EV_JOIN]: [isId, isStr],
-  [EV_LEAVE]: [isId],
-  [EV_DROP]: [isId],
-  [EV_RESUME]: [isId],
-  [EV_CHAT]: [isId, isStr],
-  [EV_KILL]: [isId, isId],
-  [EV_NPC_DOWN]: [isId, isId],
-  [EV_ROUND_END]: [isId, isId],
-  [EV_ROUND_START]: [isId],
-  [EV_ROSTER]: [(v) => isRoster(v)],
-  [EV_NOTICE]: [isStr],
-  [EV_ANNOUNCE]: [isStr],
-  [EV_WATCHERS]: [isId],
-};
-
-function isEvent(e: unknown): boolean {
-  if (!Array.isArray(e)) return false;
-  const fields = EVENT_FIELDS[e[0] as number];
-  return fields !== undefined && e.length === fields.length + 1 && fields.every((ok, i) => ok(e[i + 1]));
-}
-
-const isRoster = (v: unknown): v is RosterEntry[] =>
-  Array.isArray(v) && v.every((e) => Array.isArray(e) && e.length === 3 && isUint(e[0], LIMITS.maxTick)
-    && typeof e[1] === 'string' && (e[2] === 0 || e[2] === 1));
-
 /** Validates one server → client message (clients and bots trust nothing either). */
 export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
   const a = unpack(bytes);
@@ -256,46 +212,4 @@ export function decodeServer(bytes: Uint8Array): Decoded<ServerMessage> {
     default:
       return fail(`unknown message type ${String(a[0]).slice(0, 12)}`);
   }
-}
-
-const EMPTY_EVENTS = encoder.encode([]);
-
-/** msgpack bytes of an event list, to be shared by every client that gets the same events. */
-export function encodeEvents(events: readonly WireEvent[]): Uint8Array {
-  return events.length === 0 ? EMPTY_EVENTS : encoder.encode(events);
-}
-
-/**
- * SNAPSHOT framed by hand around a shared body and pre-encoded events:
- * fixarray(6) 17 uint(tick) uint(base) uint(checksum) bin(body) events.
- * Returns a fresh array of the exact size (uWS may keep a reference until the write completes).
- */
-export function frameSnapshot(tick: number, baseTick: number, checksum: number, body: Uint8Array, events: Uint8Array): Uint8Array {
-  const n = body.byteLength;
-  const size = 2 + uintSize(tick) + uintSize(baseTick) + uintSize(checksum) + (n < 0x100 ? 2 : n < 0x10000 ? 3 : 5) + n
-    + events.byteLength;
-  const b = new Uint8Array(size); // exact: written once, handed to the socket as is
-  let o = 0;
-  b[o++] = 0x96;
-  b[o++] = S_SNAPSHOT;
-  o = writeUint(b, o, tick);
-  o = writeUint(b, o, baseTick);
-  o = writeUint(b, o, checksum);
-  if (n < 0x100) { b[o++] = 0xc4; b[o++] = n; }
-  else if (n < 0x10000) { b[o++] = 0xc5; b[o++] = n >>> 8; b[o++] = n & 0xff; }
-  else { b[o++] = 0xc6; b[o++] = n >>> 24; b[o++] = (n >>> 16) & 0xff; b[o++] = (n >>> 8) & 0xff; b[o++] = n & 0xff; }
-  b.set(body, o);
-  o += n;
-  b.set(events, o);
-  return b;
-}
-
-const uintSize = (v: number): number => (v < 0x80 ? 1 : v < 0x100 ? 2 : v < 0x10000 ? 3 : 5);
-
-function writeUint(b: Uint8Array, o: number, v: number): number {
-  if (v < 0x80) { b[o++] = v; }
-  else if (v < 0x100) { b[o++] = 0xcc; b[o++] = v; }
-  else if (v < 0x10000) { b[o++] = 0xcd; b[o++] = v >>> 8; b[o++] = v & 0xff; }
-  else { b[o++] = 0xce; b[o++] = v >>> 24; b[o++] = (v >>> 16) & 0xff; b[o++] = (v >>> 8) & 0xff; b[o++] = v & 0xff; }
-  return o;
 }

@@ -31,28 +31,21 @@
  * An entity whose type changes under the same id travels as removed + created.
  * Costs: idle world 3 bits = 1 byte; a drone moving on both axes 1+1+7+7 = 16 bits.
  *
- * The decoder never throws and returns a valid frame or an error: it
- * rejects unknown types, out-of-range values, truncated input, trailing bytes,
- * non-zero padding, ids out of order or colliding with survivors, references
- * past the base, empty masks and "changes" that change nothing.
+ * This file holds the layout and the encoder; deltadecode.ts reads it back and
+ * checks everything. Both walk the layout in the same order with the same
+ * per-type table (`schema.ts`) and the same starting masks (`deltaInfo`).
  */
-import { BitReader, BitWriter } from './bits.ts';
-import { allocFrame, type Frame, type FrameAlloc, MAX_ENTITIES } from './frame.ts';
+import { BitWriter } from './bits.ts';
+import type { Frame } from './frame.ts';
 import { KIND_ANGLE, KIND_BOOL, type Schema } from './schema.ts';
 
-export interface DeltaError {
-  readonly error: string;
-}
-
-export const isDeltaError = (r: Frame | DeltaError): r is DeltaError => 'error' in r;
-
-/** Per-schema constants derived from the table. */
-interface CodecInfo {
+/** Per-schema constants of the layout, derived from the table; shared by encoder and decoder. */
+export interface DeltaInfo {
   initMask: Int32Array; // per type: its x|y fields
   minCreateBits: number; // lower bound on the bits of one created entity (bounds allocations on garbage)
 }
-const infos = new WeakMap<Schema, CodecInfo>();
-function infoOf(schema: Schema): CodecInfo {
+const infos = new WeakMap<Schema, DeltaInfo>();
+export function deltaInfo(schema: Schema): DeltaInfo {
   let info = infos.get(schema);
   if (!info) {
     const initMask = new Int32Array(schema.types.length);
@@ -70,21 +63,15 @@ function infoOf(schema: Schema): CodecInfo {
   return info;
 }
 
-// Scratch shared by all calls (single-threaded, no callbacks mid-call). Grown, never shrunk.
+// Scratch shared by all encodes (single-threaded, no callbacks mid-call). Grown, never shrunk.
 let removedIdx = new Int32Array(256);
 let createdIdx = new Int32Array(256);
 let keptBase = new Int32Array(256);
 let keptCur = new Int32Array(256);
 let keptMask = new Int32Array(256);
-let createdIds = new Uint32Array(256);
-let createdTypes = new Uint8Array(256);
-let createdValues = new Int32Array(256 * 8);
-let survivors = new Int32Array(256);
-let survivorOut = new Int32Array(256);
 const lastMask = new Int32Array(256); // per type: the mask of the previous changed entity
 const prevMask = new Int32Array(256); // per type: the mask before that (0 = none yet)
 const sharedWriter = new BitWriter(4096);
-const reader = new BitReader();
 
 function ensureEncodeScratch(n: number): void {
   if (removedIdx.length >= n) return;
@@ -161,7 +148,7 @@ export function encodeDelta(schema: Schema, base: Frame | null, cur: Frame, writ
   }
 
   w.writeUE(nChanged);
-  lastMask.set(infoOf(schema).initMask);
+  lastMask.set(deltaInfo(schema).initMask);
   prevMask.fill(0);
   for (let k = 0, prev = -1; k < nKept; k++) {
     const mask = keptMask[k];
@@ -204,138 +191,4 @@ export function encodeDelta(schema: Schema, base: Frame | null, cur: Frame, writ
     }
   }
   return w.finish();
-}
-
-/** Decodes a body against `base` (null for a full snapshot) into a frame from `alloc`. Never throws. */
-export function decodeDelta(
-  schema: Schema, base: Frame | null, bytes: Uint8Array, tick: number, alloc: FrameAlloc = allocFrame,
-): Frame | DeltaError {
-  try {
-    return decode(schema, base, bytes, tick, alloc);
-  } catch (e) {
-    return { error: `internal: ${(e as Error).message}` };
-  }
-}
-
-const fail = (error: string): DeltaError => ({ error });
-
-function decode(schema: Schema, base: Frame | null, bytes: Uint8Array, tick: number, alloc: FrameAlloc): Frame | DeltaError {
-  const { stride, types } = schema;
-  const r = reader;
-  r.reset(bytes);
-  const bc = base ? base.count : 0;
-
-  const nRem = r.readUE();
-  if (r.error || nRem > bc) return fail('bad removed count');
-  const ns = bc - nRem;
-  if (survivors.length < bc) {
-    survivors = new Int32Array(bc);
-    survivorOut = new Int32Array(bc);
-  }
-  let s = 0;
-  let prev = -1;
-  for (let k = 0; k < nRem; k++) {
-    const idx = prev + 1 + r.readUE();
-    if (r.error || idx >= bc) return fail('bad removed index');
-    for (let q = prev + 1; q < idx; q++) survivors[s++] = q;
-    prev = idx;
-  }
-  for (let q = prev + 1; q < bc; q++) survivors[s++] = q;
-
-  const info = infoOf(schema);
-  const nCre = r.readUE();
-  if (r.error || nCre > MAX_ENTITIES || nCre * info.minCreateBits > r.bitsLeft) return fail('bad created count');
-  if (createdIds.length < nCre) {
-    createdIds = new Uint32Array(nCre);
-    createdTypes = new Uint8Array(nCre);
-  }
-  if (createdValues.length < nCre * stride) createdValues = new Int32Array(nCre * stride); // strides differ per schema
-  const anchor = base && bc > 0 ? base.ids[bc - 1] + 1 : 0;
-  let prevId = -1;
-  for (let k = 0; k < nCre; k++) {
-    const id = k === 0 ? anchor + r.readSE() : prevId + 1 + r.readUE();
-    if (r.error || id < 0 || id > 0xffffffff) return fail('bad created id');
-    prevId = id;
-    const ti = r.readBits(schema.typeBits);
-    const t = types[ti];
-    if (!t) return fail('unknown type');
-    const o = k * stride;
-    for (let f = 0; f < t.fieldCount; f++) {
-      const q = r.readBits(t.bits[f]);
-      if (q > t.maxQ[f]) return fail('value out of range');
-      createdValues[o + f] = q;
-    }
-    for (let f = t.fieldCount; f < stride; f++) createdValues[o + f] = 0;
-    if (r.error) return fail('truncated');
-    createdIds[k] = id;
-    createdTypes[k] = ti;
-  }
-
-  // Merge survivors and created entities by id.
-  const count = ns + nCre;
-  const frame = alloc(tick, count, stride);
-  const { ids, types: outTypes, values } = frame;
-  const bIds = base ? base.ids : ids;
-  const bTypes = base ? base.types : outTypes;
-  const bVals = base ? base.values : values;
-  for (let a = 0, c = 0, o = 0; o < count; o++) {
-    const fromBase = c >= nCre || (a < ns && bIds[survivors[a]] < createdIds[c]);
-    if (fromBase) {
-      const bi = survivors[a];
-      if (c < nCre && bIds[bi] === createdIds[c]) return fail('created id already exists');
-      ids[o] = bIds[bi];
-      outTypes[o] = bTypes[bi];
-      for (let f = 0, from = bi * stride, to = o * stride; f < stride; f++) values[to + f] = bVals[from + f];
-      survivorOut[a++] = o;
-    } else {
-      if (a < ns && bIds[survivors[a]] === createdIds[c]) return fail('created id already exists');
-      ids[o] = createdIds[c];
-      outTypes[o] = createdTypes[c];
-      for (let f = 0, from = c * stride, to = o * stride; f < stride; f++) values[to + f] = createdValues[from + f];
-      c++;
-    }
-  }
-
-  const nCh = r.readUE();
-  if (r.error || nCh > ns) return fail('bad changed count');
-  lastMask.set(info.initMask);
-  prevMask.fill(0);
-  prev = -1;
-  for (let k = 0; k < nCh; k++) {
-    const si = prev + 1 + r.readUE();
-    if (r.error || si >= ns) return fail('bad changed index');
-    prev = si;
-    const o = survivorOut[si];
-    const t = types[outTypes[o]];
-    const fc = t.fieldCount;
-    const ti = t.index;
-    let mask = lastMask[ti];
-    if (r.readBits(1) === 0) {
-      mask = r.readBits(1) === 1 ? prevMask[ti] : r.readBits(fc);
-      if (mask === 0) return fail('empty change mask');
-      prevMask[ti] = lastMask[ti];
-      lastMask[ti] = mask;
-    }
-    const vo = o * stride;
-    for (let f = 0; f < fc; f++) {
-      if (((mask >> (fc - 1 - f)) & 1) === 0) continue;
-      const kind = t.kind[f];
-      const old = values[vo + f];
-      let q: number;
-      if (kind === KIND_BOOL) {
-        q = old ^ 1;
-      } else if (t.deltaBits[f] !== 0 && r.readBits(1) === 1) {
-        const db = t.deltaBits[f];
-        const d = (r.readBits(db) << (32 - db)) >> (32 - db);
-        q = kind === KIND_ANGLE ? (old + d) & t.maxQ[f] : old + d;
-      } else {
-        q = r.readBits(t.bits[f]);
-      }
-      if (q < 0 || q > t.maxQ[f] || q === old) return fail('bad field change');
-      values[vo + f] = q;
-    }
-    if (r.error) return fail('truncated');
-  }
-  if (!r.atCleanEnd()) return fail(r.error ? 'truncated' : 'trailing bytes');
-  return frame;
 }

@@ -12,7 +12,7 @@
  * server's checksum, i.e. equals the server's (filtered) frame at that tick.
  */
 import { frameChecksum } from './checksum.ts';
-import { decodeDelta, isDeltaError } from './delta.ts';
+import { decodeDelta, isDeltaError } from './deltadecode.ts';
 import { type Frame, FramePool } from './frame.ts';
 import { SnapshotHistory } from './history.ts';
 import type { EntityValues, Schema } from './schema.ts';

@@ -15,13 +15,8 @@
  *   any ─close()→ 3, onclose(code, reason) in a microtask (as a browser's WebSocket would)
  *
  * A refusal before the stream opens is an HTTP status, which a WebSocket's close never shows;
- * it is mapped to a close code so ReconnectingSocket's FINAL_CLOSE_CODES rule applies as is:
- *   401 bad token, 403 origin refused, 400 bad request → CLOSE_BAD_MESSAGE (final: the request
- *       itself is refused; retrying the same token/origin cannot help)
- *   404 no such room to watch / no SSE route → CLOSE_ROOM_CLOSED (final)
- *   409 room full → CLOSE_ROOM_FULL (final, as over the WebSocket)
- *   429 per-address limit, 503 → CLOSE_TRY_AGAIN 1013 (not final; `retryAfterMs` holds Retry-After)
- *   any other → 1006 (not final)
+ * sserefusal.ts maps it to a close code so ReconnectingSocket's FINAL_CLOSE_CODES rule applies
+ * as is (a 429/503's Retry-After is kept in `retryAfterMs`), and makes close reasons one line.
  *
  * A POST refused with 404 means the server forgot the connection: its `event: close` is then
  * usually already on the stream, so the socket does not close at once (it would report 1006
@@ -29,9 +24,9 @@
  *
  * Events of the stream are delivered in order; onmessage's `data` is a fresh ArrayBuffer.
  */
-import { CLOSE_BAD_MESSAGE, CLOSE_ROOM_CLOSED, CLOSE_ROOM_FULL, CLOSE_TRY_AGAIN } from './protocol.ts';
 import type { WebSocketLike } from './socket.ts';
 import { type SseEvent, SseParser, fromBase64, frameMessages, parseCloseData, sseEndpoints } from './sse.ts';
+import { CLOSE_ABNORMAL, closeCodeForStatus, errText, reasonText, type SseRefusal } from './sserefusal.ts';
 
 type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'];
 
@@ -48,29 +43,11 @@ export interface SseSocketOptions {
   maxBatch?: number;
 }
 
-export interface SseRefusal {
-  type: 'error';
-  /** HTTP status of a refusal before the stream opened; 0 for a network or protocol error. */
-  status: number;
-  message: string;
-}
-
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
-const CLOSE_ABNORMAL = 1006;
 const CLOSE_PROTOCOL = 1002;
-const MAX_REASON = 123; // bytes a WebSocket close reason may hold; kept alike so callers see the same lengths
-
-/** The close code a refusal's HTTP status maps to (see the header). */
-export function closeCodeForStatus(status: number): number {
-  if (status === 400 || status === 401 || status === 403) return CLOSE_BAD_MESSAGE;
-  if (status === 404) return CLOSE_ROOM_CLOSED;
-  if (status === 409) return CLOSE_ROOM_FULL;
-  if (status === 429 || status === 503) return CLOSE_TRY_AGAIN;
-  return CLOSE_ABNORMAL;
-}
 
 export class SseSocket implements WebSocketLike {
   static readonly CONNECTING = CONNECTING;
@@ -286,26 +263,4 @@ export class SseSocket implements WebSocketLike {
       this.posting = false;
     }
   }
-}
-
-const errText = (e: unknown): string => {
-  if (!(e instanceof Error)) return String(e);
-  const cause = (e as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${e.message} (${cause.message})` : e.message;
-};
-
-/** One line of at most MAX_REASON characters: a close reason, from a body that may be JSON or long text. */
-function reasonText(s: string): string {
-  let t = s;
-  if (t.startsWith('{')) {
-    try {
-      const j = JSON.parse(t) as { error?: unknown; reason?: unknown; message?: unknown };
-      const r = j.reason ?? j.error ?? j.message;
-      if (typeof r === 'string') t = r;
-    } catch {
-      // not JSON after all: the text as it is
-    }
-  }
-  t = t.replace(/\s+/g, ' ');
-  return t.length > MAX_REASON ? `${t.slice(0, MAX_REASON - 1)}…` : t;
 }

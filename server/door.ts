@@ -8,7 +8,8 @@
  * HTTP status with a reason and touches no room.
  */
 import { CLOSE_ROOM_CLOSED, CLOSE_TRY_AGAIN, ROOM_CODE } from '../netcode/protocol.ts';
-import type { ClusterNode, Route } from './cluster/node.ts';
+import type { Route } from './cluster/directory.ts';
+import type { ClusterNode } from './cluster/node.ts';
 import type { InstanceRecord } from './cluster/records.ts';
 import type { Config } from './config.ts';
 import { type IpLimits, refusalText } from './iplimits.ts';

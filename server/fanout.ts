@@ -30,7 +30,7 @@
 import type { World } from '../game/sim/index.ts';
 import { ARENA_SCHEMA, type SeatState, worldToFrame } from '../game/sim/netschema.ts';
 import { findPlayer } from '../game/sim/index.ts';
-import { encodeEvents, frameSnapshot } from '../netcode/codec.ts';
+import { encodeEvents, frameSnapshot } from '../netcode/snapframe.ts';
 import { FrameBuilder, FramePool } from '../netcode/frame.ts';
 import { SnapshotHistory } from '../netcode/history.ts';
 import { ALL_VIEW, INTEREST_OFF, type InterestConfig } from '../netcode/interest.ts';

@@ -1,5 +1,5 @@
 import type { Config } from './config.ts';
-import { InputQueue } from './inputs.ts';
+import { InputQueue } from './inputqueue.ts';
 import { TokenBucket } from './ratelimit.ts';
 import {
   FRAME_BYTES, SEAT_ACK, SEAT_EVENT_TICK, SEAT_HELD, SEAT_JOINED, SEAT_LAST_SENT, SEAT_NOTICES, SEAT_QUEUE, SEAT_SENT_SINCE,

@@ -29,6 +29,7 @@ export interface SseDeps extends DoorDeps {
 
 /** A POST body's bound: a batch of a few inputs, a ping and a chat line is well under it. */
 export const MAX_POST_BYTES = 8 << 10;
+
 function refuse(res: uWS.HttpResponse, r: Refusal): void {
   res.cork(() => {
     res.writeStatus(r.status).writeHeader('content-type', 'text/plain; charset=utf-8').writeHeader('cache-control', 'no-store');

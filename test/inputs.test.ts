@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BTN_ALL, BTN_FIRE, BTN_RIGHT, BTN_UP, movePlayer } from '../game/sim/index.ts';
-import { InputQueue } from '../server/inputs.ts';
+import { InputQueue } from '../server/inputqueue.ts';
 
 const DT = 1 / 30;
 const frames = (first: number, buttons: number[], aim = 0) => buttons.map((b, i) => ({ seq: first + i, buttons: b, aim }));

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { BTN_DOWN, BTN_FIRE, BTN_LEFT, BTN_RIGHT, BTN_UP } from '../game/sim/index.ts';
 import { defaultConfig } from '../server/config.ts';
-import { InputQueue, queueNumbers } from '../server/inputs.ts';
+import { InputQueue } from '../server/inputqueue.ts';
+import { queueNumbers } from '../server/inputs.ts';
 import { Member } from '../server/member.ts';
 import { seatContext } from '../server/seats.ts';
 import { SeatTable } from '../server/seats.ts';

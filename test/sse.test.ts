@@ -15,7 +15,8 @@ import {
   fromBase64, frameMessages, parseCloseData, type SseEvent, SseParser, sseData, sseEndpoints, sseNamed, splitMessages, toBase64,
 } from '../netcode/sse.ts';
 import { SseConnector } from '../netcode/sseconnector.ts';
-import { closeCodeForStatus, SseSocket } from '../netcode/ssesocket.ts';
+import { closeCodeForStatus } from '../netcode/sserefusal.ts';
+import { SseSocket } from '../netcode/ssesocket.ts';
 import { openSocket } from '../load-test/transport.ts';
 import { UnexpectedResponse } from '../load-test/wire.ts';
 
