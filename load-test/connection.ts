@@ -10,6 +10,9 @@
  * (refused, closed before WELCOME, nginx's 502), the bot forgets it and goes back to
  * the run's --url endpoint with the usual backoff.
  *
+ * A spectator (spectator.ts) goes the same way with `spectate` set: `&spectate=1` on the
+ * URL, its resume tick as Last-Event-ID over SSE, and its own counters (`SPECTATOR_TALLY`).
+ *
  * Clock-free: `update(now)` is the worker's timer step; handlers read `ctx.now()`.
  */
 import { FINAL_CLOSE_CODES } from '../netcode/protocol.ts';
@@ -29,6 +32,31 @@ export interface LinkContext {
   note: (error: string) => void;
 }
 
+type Count = keyof Counters;
+
+/** Which counters a connection's events go to (a bot's, or a spectator's kept apart); null: not counted. */
+export interface Tally {
+  connected: Count;
+  live: Count;
+  disconnected: Count;
+  failed: Count;
+  errors: Count;
+  redirects: Count | null;
+  moved: Count | null;
+  dropped: Count | null;
+}
+
+export const BOT_TALLY: Tally = {
+  connected: 'connected', live: 'live', disconnected: 'disconnected', failed: 'failed', errors: 'errors', redirects: 'redirects',
+  moved: 'moved', dropped: 'dropped',
+};
+
+/** A spectator's: the bots' figures stay the bots' alone. */
+export const SPECTATOR_TALLY: Tally = {
+  connected: 'specConnected', live: 'specLive', disconnected: 'specDisconnected', failed: 'specFailed', errors: 'specErrors',
+  redirects: null, moved: null, dropped: null,
+};
+
 export interface ConnectionOptions {
   room: string;
   ctx: LinkContext;
@@ -40,6 +68,12 @@ export interface ConnectionOptions {
   arrive: (ws: BotSocket, data: Buffer) => void;
   /** A MOVE is being followed (the room went to another instance). */
   moving: () => void;
+  /** Watch instead of play: `&spectate=1`, and `resumeTick()` as Last-Event-ID over SSE. */
+  spectate?: { resumeTick: () => number };
+  /** Where its events are counted (default BOT_TALLY). */
+  tally?: Tally;
+  /** Put before each note (e.g. 'spectator: '). */
+  label?: string;
 }
 
 const WELCOME_TIMEOUT_MS = 10_000;
@@ -59,7 +93,19 @@ export class Connection {
   private target: string | null = null;
   private redirectsInRow = 0; // since the last WELCOME
 
-  constructor(private readonly o: ConnectionOptions) {}
+  private readonly t: Tally;
+
+  constructor(private readonly o: ConnectionOptions) {
+    this.t = o.tally ?? BOT_TALLY;
+  }
+
+  private count(k: Count | null, by = 1): void {
+    if (k) this.o.ctx.counters[k] += by;
+  }
+
+  private note(text: string): void {
+    this.o.ctx.note(`${this.o.label ?? ''}${text}`);
+  }
 
   get live(): boolean {
     return this.state === 'live';
@@ -93,26 +139,28 @@ export class Connection {
     this.state = 'connecting';
     this.deadline = ctx.now() + WELCOME_TIMEOUT_MS;
     // Each handler checks that its socket is still the bot's: a dropped one may still report.
-    const ws: BotSocket = openSocket(ctx.transport ?? 'ws', joinUrl(this.target ?? ctx.endpoint.ws, this.o.room, this.token), {
+    const spectate = this.o.spectate;
+    const url = joinUrl(this.target ?? ctx.endpoint.ws, this.o.room, this.token) + (spectate ? '&spectate=1' : '');
+    const held = spectate?.resumeTick() ?? 0;
+    const ws: BotSocket = openSocket(ctx.transport ?? 'ws', url, {
       onOpen: () => { if (ws === this.ws) this.send(this.o.hello()); },
       onMessage: (data) => { if (ws === this.ws) this.o.arrive(ws, data); },
       onClose: (code, reason) => { if (ws === this.ws) this.onClose(code, reason); },
       onError: (err) => {
         if (ws !== this.ws) return;
-        if (!(err instanceof UnexpectedResponse)) return ctx.note(`socket: ${err.message}`);
+        if (!(err instanceof UnexpectedResponse)) return this.note(`socket: ${err.message}`);
         this.ws = null; // its onClose(1006) is not a disconnect
         this.refused(`${ctx.transport === 'sse' ? 'event stream' : 'upgrade'} refused: HTTP ${err.status}`);
       },
-    }, { ca: ctx.endpoint.ca });
+    }, { ca: ctx.endpoint.ca, lastEventId: held > 0 ? String(held) : undefined });
     this.ws = ws;
   }
 
   /** A WELCOME: the bot is live (and counted so); the backoff and the redirect count start over. */
   welcome(): void {
-    const c = this.o.ctx.counters;
-    if (!this.welcomed) c.connected++;
+    if (!this.welcomed) this.count(this.t.connected);
     this.welcomed = true;
-    c.live++;
+    this.count(this.t.live);
     this.state = 'live';
     this.retries = 0;
     this.redirectsInRow = 0;
@@ -124,11 +172,10 @@ export class Connection {
    */
   redirect(url: string, instance: string, moved: boolean): void {
     const ws = this.ws;
-    const c = this.o.ctx.counters;
     if (!ws || (this.state !== 'connecting' && this.state !== 'live')) return;
     this.ws = null; // its close right after is not a refusal
     ws.close(1000, moved ? 'moved' : 'redirected');
-    if (this.state === 'live') c.live--; // a REDIRECT comes instead of WELCOME, a MOVE to a live bot
+    if (this.state === 'live') this.count(this.t.live, -1); // a REDIRECT comes instead of WELCOME, a MOVE to a live bot
     this.state = 'connecting';
     let next: string;
     try {
@@ -144,17 +191,16 @@ export class Connection {
       return;
     }
     if (moved) {
-      c.moved++;
+      this.count(this.t.moved);
       this.o.moving();
     } else {
-      c.redirects++;
+      this.count(this.t.redirects);
     }
     this.target = next;
     this.open();
   }
 
   private onClose(code: number, reason: string): void {
-    const ctx = this.o.ctx;
     this.ws = null;
     const why = `${code}${reason ? ` ${reason}` : ''}`;
     if (this.state === 'connecting') {
@@ -162,9 +208,9 @@ export class Connection {
       return;
     }
     if (this.state !== 'live') return; // stopped, dead or dropped on purpose
-    ctx.counters.live--;
-    ctx.counters.disconnected++;
-    ctx.note(`closed ${why}`);
+    this.count(this.t.live, -1);
+    this.count(this.t.disconnected);
+    this.note(`closed ${why}`);
     if (FINAL_CLOSE_CODES.has(code)) {
       this.state = 'dead';
       return;
@@ -189,29 +235,28 @@ export class Connection {
   }
 
   private attemptFailed(reason: string): void {
-    this.o.ctx.counters.errors++;
-    this.o.ctx.note(reason);
+    this.count(this.t.errors);
+    this.note(reason);
     this.retry(500 * 2 ** this.retries);
   }
 
   private retry(afterMs: number): void {
-    const ctx = this.o.ctx;
     if (++this.retries > MAX_RETRIES) {
       this.state = 'dead';
-      ctx.counters.errors++;
-      if (!this.welcomed) ctx.counters.failed++; // it never joined (a redirect target kept failing)
-      ctx.note('gave up reconnecting');
+      this.count(this.t.errors);
+      if (!this.welcomed) this.count(this.t.failed); // it never joined (a redirect target kept failing)
+      this.note('gave up reconnecting');
       return;
     }
     this.state = 'waiting';
-    this.retryAt = ctx.now() + afterMs * (0.5 + this.o.random());
+    this.retryAt = this.o.ctx.now() + afterMs * (0.5 + this.o.random());
   }
 
   private fail(reason: string): void {
     this.state = 'dead';
-    this.o.ctx.counters.failed++;
-    this.o.ctx.counters.errors++;
-    this.o.ctx.note(reason);
+    this.count(this.t.failed);
+    this.count(this.t.errors);
+    this.note(reason);
   }
 
   /** The timer step while not live: the next attempt once its backoff is over, or an attempt given up at its WELCOME deadline. */
@@ -228,19 +273,18 @@ export class Connection {
 
   /** Churn: the socket vanishes without a close frame (a lost network), then the bot resumes. */
   drop(): void {
-    const ctx = this.o.ctx;
     const ws = this.ws;
     this.ws = null;
     this.state = 'waiting';
-    ctx.counters.live--;
-    ctx.counters.dropped++;
+    this.count(this.t.live, -1);
+    this.count(this.t.dropped);
     ws?.terminate();
-    this.retryAt = ctx.now() + 250 + 750 * this.o.random();
+    this.retryAt = this.o.ctx.now() + 250 + 750 * this.o.random();
   }
 
   /** Closes normally (end of run); nothing is counted as a disconnect. */
   stop(): void {
-    if (this.state === 'live') this.o.ctx.counters.live--;
+    if (this.state === 'live') this.count(this.t.live, -1);
     this.state = 'stopped';
     const ws = this.ws;
     this.ws = null;
