@@ -20,6 +20,7 @@ import { ReplayBar } from './replaybar.ts';
 import { fetchReplay } from './replayfile.ts';
 import { ReplayFrames, SPEEDS } from './replayframes.ts';
 import { type ArenaScene, startPhaser } from './scene.ts';
+import { WatchCamera } from './watchcam.ts';
 
 export interface ReplayViewerOptions {
   id: string;
@@ -39,7 +40,6 @@ export interface ReplayHooks {
   seek(tick: number): void;
 }
 
-const PAN_SPEED = 700; // u/s the free camera moves while an arrow key is held
 const PAN_KEYS: Record<string, [number, number]> = {
   KeyW: [0, -1], ArrowUp: [0, -1], KeyS: [0, 1], ArrowDown: [0, 1],
   KeyA: [-1, 0], ArrowLeft: [-1, 0], KeyD: [1, 0], ArrowRight: [1, 0],
@@ -58,13 +58,13 @@ export class ReplayViewer {
   private hud: Hud | null = null;
   private phaser: { game: Phaser.Game; scene: ArenaScene; stop: () => void } | null = null;
   private closed = false;
-  private followId = 0;
+  /** The spectator's camera (watchcam.ts), never on 'auto' here: a player, or free. */
+  private readonly cam = new WatchCamera();
   /** Screen px the free camera was dragged since the last frame, and the keys held. */
   private dragX = 0;
   private dragY = 0;
   private drag: { x: number; y: number } | null = null;
   private readonly held = new Set<string>();
-  private lastCamAt: number | null = null;
   private readonly roster = new Map<number, Member>();
   private readonly scores = new Map<number, Score>();
   private boardAt = -1;
@@ -126,8 +126,15 @@ export class ReplayViewer {
     this.bar.showSpeed(speed);
   }
 
+  /** The player followed (0: the free camera). */
+  private get followId(): number {
+    const c = this.cam.choice;
+    return typeof c === 'number' ? c : 0;
+  }
+
   private setFollow(id: number): void {
-    this.followId = id;
+    if (id > 0) this.cam.follow(id);
+    else this.cam.free();
     this.bar.showFollow(id);
   }
 
@@ -143,26 +150,18 @@ export class ReplayViewer {
 
   /** Where the camera looks this frame: the followed player, or the free camera moved on by drags and keys. */
   private camera(): { x: number; y: number } | null {
-    const now = this.opts.clock();
-    const dt = this.lastCamAt === null ? 0 : Math.min(0.1, (now - this.lastCamAt) / 1000);
-    this.lastCamAt = now;
     const scene = this.phaser?.scene;
     if (!scene) return null;
-    let kx = 0;
-    let ky = 0;
+    let keyX = 0;
+    let keyY = 0;
     for (const code of this.held) {
-      kx += PAN_KEYS[code][0];
-      ky += PAN_KEYS[code][1];
+      keyX += PAN_KEYS[code][0];
+      keyY += PAN_KEYS[code][1];
     }
-    if (this.followId) {
-      const p = this.frames?.drawn?.players.find((q) => q.id === this.followId);
-      return p ? { x: p.x, y: p.y } : null;
-    }
-    if (this.dragX === 0 && this.dragY === 0 && kx === 0 && ky === 0) return null;
-    const k = scene.screenOf(1, 0).x - scene.screenOf(0, 0).x || 1; // CSS px per u
-    const at = { x: scene.centre.x - this.dragX / k + kx * PAN_SPEED * dt, y: scene.centre.y - this.dragY / k + ky * PAN_SPEED * dt };
+    const pan = { keyX, keyY, dragX: this.dragX, dragY: this.dragY };
     this.dragX = this.dragY = 0;
-    return at;
+    const scale = scene.screenOf(1, 0).x - scene.screenOf(0, 0).x; // CSS px per u
+    return this.cam.update(this.opts.clock(), this.frames?.drawn?.players ?? [], pan, scene.centre, scale);
   }
 
   private afterFrame(now: number): void {

@@ -4,7 +4,7 @@
  * leader, a player, or the free camera), and the scene's camera hook. Its elements
  * live in index.html (#watch) and outlive it: `destroy()` lets go of them.
  *
- * The camera itself is watchcam.ts (pure); this feeds it the frame's players, the pan
+ * The camera itself is watchcam.ts (pure; the replay viewer uses it too); this feeds it the frame's players, the pan
  * keys and drags of Controls (in watch mode), and turns a click into a world point.
  */
 import { byId, el, show } from './dom.ts';
