@@ -9,14 +9,14 @@
  * Clock-free: the worker's single timer calls `update(now)`; message handlers read
  * `ctx.now()` (that worker's clock), so all bots of a worker share one time line.
  */
-import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
 import { S_PONG } from '../netcode/protocol.ts';
 import { Connection, type LinkContext } from './connection.ts';
 import type { Histogram } from './histogram.ts';
-import type { Scenario } from './options.ts';
+import type { Scenario } from './policy.ts';
 import { isRedirect } from './redirect.ts';
-import { type Brain, makeBrain, rng } from './scenario.ts';
+import { mulberry32 as rng } from '../netcode/netsim.ts';
+import type { BotPolicy, Brain } from './policy.ts';
 import type { BotSocket } from './transport.ts';
 
 /** What can have a message queued for after the read burst (a bot, a spectator). */
@@ -26,6 +26,8 @@ export interface Deferrable {
 
 /** What a worker hands its bots (and spectators): the connection's part (LinkContext), and the play's. */
 export interface BotContext extends LinkContext {
+  /** The game's bot policy (games.ts): its schema and a brain per scenario. */
+  policy: BotPolicy;
   scenario: Scenario;
   churnPerS: number;
   chatEveryMs: number;
@@ -49,7 +51,7 @@ export class Bot implements Deferrable {
    * no frame itself). A bot that lags further than that cannot apply a private delta
    * against its old ack: it counts a decode error and asks for a full snapshot.
    */
-  readonly net = new NetClient(ARENA_SCHEMA, { frames: BOT_FRAMES, recycleFrames: true });
+  readonly net: NetClient;
   private readonly conn: Connection;
   private readonly random: () => number;
   private readonly brain: Brain;
@@ -68,7 +70,8 @@ export class Bot implements Deferrable {
 
   constructor(readonly index: number, readonly room: string, seed: number, private readonly ctx: BotContext) {
     this.random = rng(seed * 1_000_003 + index);
-    this.brain = makeBrain(ctx.scenario, this.random);
+    this.net = new NetClient(ctx.policy.schema, { frames: BOT_FRAMES, recycleFrames: true });
+    this.brain = ctx.policy.brain(ctx.scenario, this.random);
     this.conn = new Connection({
       room, ctx, random: this.random,
       hello: () => this.net.hello(),

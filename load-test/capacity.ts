@@ -15,7 +15,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fetchHealthz } from './healthz.ts';
-import { defaultWorkers, LIMITS, roomCode, type Scenario, SCENARIOS } from './options.ts';
+import { defaultWorkers, LIMITS, roomCode } from './options.ts';
+import { type Scenario, SCENARIOS } from './policy.ts';
 import { pinSelf, startServerProcess } from './server-process.ts';
 import { Swarm } from './swarm.ts';
 

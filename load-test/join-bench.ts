@@ -20,8 +20,8 @@
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
+import { policyFor } from './games.ts';
 import { type Endpoint, endpoint, httpCall } from './endpoint.ts';
 import { listInstances } from './instances.ts';
 import { checkHttpLoopback } from './options.ts';
@@ -48,7 +48,7 @@ export interface JoinBenchResult {
 /** One join, timed from the open request to WELCOME; REDIRECTs followed. Closes the socket after. */
 function timedJoin(url: string, room: string, token: string): Promise<{ ms: number; redirects: number }> {
   return new Promise((resolve, reject) => {
-    const net = new NetClient(ARENA_SCHEMA, { frames: 4 });
+    const net = new NetClient(policyFor('arena').schema, { frames: 4 });
     let redirects = 0;
     let ws: Wire | null = null;
     const timer = setTimeout(() => finish(new Error(`no WELCOME within ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);

@@ -5,10 +5,9 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { GAME_NAMES, policyFor } from './games.ts';
+import { type Scenario, SCENARIOS } from './policy.ts';
 import { TRANSPORTS, type Transport } from './transport.ts';
-
-export const SCENARIOS = ['move', 'combat', 'churn', 'chat'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
 
 export const LIMITS = {
   maxBots: 10_000,
@@ -47,6 +46,8 @@ export interface LoadTestOptions {
   durationS: number;
   /** Bots started per second; 0 = all at once. */
   rampPerS: number;
+  /** The game the bots play (games.ts: its bot policy); the server must run the same game. */
+  game: string;
   scenario: Scenario;
   workers: number;
   seed: number;
@@ -70,7 +71,7 @@ export const defaultWorkers = (): number => Math.max(1, availableParallelism() -
 
 export function defaults(): LoadTestOptions {
   return {
-    url: 'ws://127.0.0.1:8080/ws', bots: 100, rooms: 10, transport: 'ws', spectators: 0, durationS: 30, rampPerS: 200, scenario: 'move',
+    url: 'ws://127.0.0.1:8080/ws', bots: 100, rooms: 10, transport: 'ws', spectators: 0, durationS: 30, rampPerS: 200, game: 'arena', scenario: 'move',
     workers: defaultWorkers(), seed: 1, churnPerS: 0.02, chatEveryS: 5, probe: true, progress: true, gates: {},
   };
 }
@@ -155,12 +156,14 @@ export function resolveOptions(partial: Partial<LoadTestOptions> & { url: string
   bounded('--churn-rate', o.churnPerS, 0, 1, false);
   bounded('--chat-every', o.chatEveryS, 0.2, 3600, false);
   if (!SCENARIOS.includes(o.scenario)) throw new Error(`--scenario must be one of ${SCENARIOS.join('|')}, got ${o.scenario}`);
+  policyFor(o.game); // throws naming the games there are
   return o;
 }
 
 export const USAGE = `usage: npm run load-test -- --url ws://127.0.0.1:8080/ws --bots N --rooms R --duration S
   [--transport ws|sse]  (sse: Server-Sent Events down + POST up, the fallback when the WebSocket upgrade is refused; default ws)
   [--spectators N]  (N headless spectators (&spectate=1) over the run's rooms, reported apart; default 0)
+  [--game ${GAME_NAMES.join('|')}]  (the game the bots play: its bot policy; default arena)
   [--ramp BOTS_PER_S] [--scenario move|combat|churn|chat] [--workers W] [--seed N]
   [--churn-rate FRACTION_PER_S] [--chat-every S] [--json FILE] [--html FILE] [--quiet] [--no-probe]
   [--ca PEM_FILE]  (wss:// to a server whose certificate the system does not trust, e.g. self-signed)
@@ -179,6 +182,7 @@ export function parseCli(argv: string[]): LoadTestOptions {
       html: { type: 'string' }, quiet: { type: 'boolean' }, 'no-probe': { type: 'boolean' }, 'max-tick-p99': { type: 'string' },
       'max-desyncs': { type: 'string' }, 'min-connected': { type: 'string' }, 'max-rtt-p99': { type: 'string' },
       ca: { type: 'string' }, redis: { type: 'string' }, transport: { type: 'string' }, spectators: { type: 'string' },
+      game: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -202,6 +206,7 @@ export function parseCli(argv: string[]): LoadTestOptions {
     spectators: num(values.spectators, d.spectators, 'spectators'),
     durationS: num(values.duration, d.durationS, 'duration'),
     rampPerS: num(values.ramp, d.rampPerS, 'ramp'),
+    game: values.game ?? d.game,
     scenario: (values.scenario ?? d.scenario) as LoadTestOptions['scenario'],
     workers: num(values.workers, d.workers, 'workers'),
     seed: num(values.seed, d.seed, 'seed'),

@@ -10,8 +10,8 @@
  * the run's --transport, so over SSE its RTT is the idle cost of a POST up and an event down.
  */
 import { performance } from 'node:perf_hooks';
-import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
+import type { Schema } from '../netcode/schema.ts';
 import { type Endpoint, httpCall } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
 import { joinUrl, MAX_REDIRECTS, redirectTarget } from './redirect.ts';
@@ -23,13 +23,16 @@ export class Probe {
   readonly rtt = new Histogram();
   private ws: BotSocket | null = null;
   private timer: NodeJS.Timeout | undefined;
-  private readonly net = new NetClient(ARENA_SCHEMA);
+  private readonly net: NetClient;
   private ackedTick = 0;
   private token = '';
   private redirects = 0;
   error = '';
 
-  constructor(private readonly ep: Endpoint, private readonly room: string, private readonly transport: Transport = 'ws') {}
+  /** `schema`: the game's entity table (its bot policy's). */
+  constructor(private readonly ep: Endpoint, private readonly room: string, schema: Schema, private readonly transport: Transport = 'ws') {
+    this.net = new NetClient(schema);
+  }
 
   async start(): Promise<void> {
     try {

@@ -19,6 +19,7 @@ import { type ClusterPoll, combineHealthz, listInstances, pollInstances } from '
 import { type CommandCounts, ownBetween, readCommandStats } from './redis-stats.ts';
 import { LIMITS, type LoadTestOptions, resolveOptions, roomCode } from './options.ts';
 import { buildReport, type Report, type ReportInput, type SeriesPoint } from './report.ts';
+import { policyFor } from './games.ts';
 import { Probe } from './probe.ts';
 import { Swarm } from './swarm.ts';
 
@@ -79,7 +80,7 @@ export async function runLoadTest(
     log(`rooms ${codes[0]}…${codes[o.rooms - 1]} (${o.rooms}), ${o.bots} bots${o.spectators ? ` + ${o.spectators} spectators` : ''}, `
       + `${o.workers} worker(s), over ${o.transport === 'sse' ? 'SSE + POST' : 'WebSocket'}`);
   }
-  const probe = o.probe ? new Probe(ep, codes[o.rooms], o.transport) : null;
+  const probe = o.probe ? new Probe(ep, codes[o.rooms], policyFor(o.game).schema, o.transport) : null;
   const swarm = new Swarm({ ...o, endpoint: ep, roomOf: (i) => codes[i % o.rooms] });
   const poller = new HealthPoller(clustered
     ? (t) => pollInstances(ep, instances, t).then((p) => combineHealthz([...p.values()]))

@@ -14,18 +14,17 @@
  *
  * Clock-free like bot.ts: the worker's timer calls `update(now)`, handlers read `ctx.now()`.
  */
-import { ARENA_SCHEMA } from '../game/sim/netschema.ts';
 import { NetClient } from '../netcode/client.ts';
+import { mulberry32 as rng } from '../netcode/netsim.ts';
 import type { BotContext, Deferrable } from './bot.ts';
 import { Connection, SPECTATOR_TALLY } from './connection.ts';
 import { isRedirect } from './redirect.ts';
-import { rng } from './scenario.ts';
 import type { BotSocket } from './transport.ts';
 
 const PING_EVERY_MS = 1000;
 
 export class Spectator implements Deferrable {
-  readonly net = new NetClient(ARENA_SCHEMA, { frames: 4, recycleFrames: true });
+  readonly net: NetClient;
   private readonly conn: Connection;
   private nextPingAt = 0;
   private lastTick = 0;
@@ -33,6 +32,7 @@ export class Spectator implements Deferrable {
 
   constructor(readonly index: number, readonly room: string, seed: number, private readonly ctx: BotContext) {
     this.random = rng(seed * 1_000_003 + 7_919 * (index + 1)); // apart from the bots' streams
+    this.net = new NetClient(ctx.policy.schema, { frames: 4, recycleFrames: true });
     this.conn = new Connection({
       room, ctx, random: this.random, hello: () => this.net.hello(), moving: () => {}, tally: SPECTATOR_TALLY, label: 'spectator: ',
       spectate: { resumeTick: () => this.net.ackTick },

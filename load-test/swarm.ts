@@ -13,13 +13,15 @@ import { Worker } from 'node:worker_threads';
 import { addCounters, type Counters, zeroCounters } from './counters.ts';
 import type { Endpoint } from './endpoint.ts';
 import { Histogram } from './histogram.ts';
-import type { Scenario } from './options.ts';
+import type { Scenario } from './policy.ts';
 import type { Transport } from './transport.ts';
 import type { ToWorker, WorkerConfig, WorkerStats } from './worker.ts';
 
 export interface SwarmOptions {
   endpoint: Endpoint;
   transport: Transport;
+  /** The game's name (games.ts); default arena. */
+  game?: string;
   scenario: Scenario;
   workers: number;
   seed: number;
@@ -77,7 +79,7 @@ export class Swarm {
 
   async start(): Promise<void> {
     const cfg: WorkerConfig = {
-      endpoint: this.opts.endpoint, transport: this.opts.transport, scenario: this.opts.scenario, seed: this.opts.seed,
+      endpoint: this.opts.endpoint, transport: this.opts.transport, game: this.opts.game ?? 'arena', scenario: this.opts.scenario, seed: this.opts.seed,
       churnPerS: this.opts.churnPerS, chatEveryMs: this.opts.chatEveryS * 1000,
     };
     // Node 20 does not run ESM loader hooks (`--import tsx`) in worker threads, so a worker

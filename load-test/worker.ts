@@ -14,14 +14,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Bot, type BotContext, type Deferrable } from './bot.ts';
 import { type Counters, zeroCounters } from './counters.ts';
 import type { Endpoint } from './endpoint.ts';
+import { policyFor } from './games.ts';
 import { Histogram } from './histogram.ts';
-import type { Scenario } from './options.ts';
+import type { Scenario } from './policy.ts';
 import { Spectator } from './spectator.ts';
 import type { BotSocket, Transport } from './transport.ts';
 
 export interface WorkerConfig {
   endpoint: Endpoint;
   transport: Transport;
+  /** The game (games.ts): a policy is code, so the worker looks it up by name. */
+  game: string;
   scenario: Scenario;
   seed: number;
   churnPerS: number;
@@ -57,6 +60,7 @@ function main(port: NonNullable<typeof parentPort>, cfg: WorkerConfig): void {
   const ctx: BotContext = {
     endpoint: cfg.endpoint,
     transport: cfg.transport,
+    policy: policyFor(cfg.game),
     scenario: cfg.scenario,
     churnPerS: cfg.scenario === 'churn' ? cfg.churnPerS : 0,
     chatEveryMs: cfg.scenario === 'chat' ? cfg.chatEveryMs : 0,

@@ -28,6 +28,7 @@ import { ownBetween, parseCommandStats, redisFigures } from '../load-test/redis-
 import { buildReport, formatReport, type ReportInput } from '../load-test/report.ts';
 import { runLoadTest } from '../load-test/run.ts';
 import type { Mark } from '../load-test/swarm.ts';
+import { ARENA_POLICY } from '../load-test/arena.ts';
 import type { BotSocket } from '../load-test/transport.ts';
 import { type RunningCluster, startCluster } from '../server/deploy/cluster.ts';
 import { haveBinaries } from './helpers/binaries.ts';
@@ -141,7 +142,7 @@ describe('a bot follows REDIRECTs', () => {
   async function runBot(port: number, until: (c: Counters, bot: Bot) => boolean, churnPerS = 0) {
     const notes = new Map<string, number>();
     const ctx: BotContext = {
-      endpoint: endpoint(`ws://127.0.0.1:${port}/ws`), scenario: 'move', churnPerS, chatEveryMs: 0, now: () => performance.now(),
+      policy: ARENA_POLICY, endpoint: endpoint(`ws://127.0.0.1:${port}/ws`), scenario: 'move', churnPerS, chatEveryMs: 0, now: () => performance.now(),
       counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(), movePause: new Histogram(), moveResume: new Histogram(),
       note: (e) => notes.set(e, (notes.get(e) ?? 0) + 1), defer: (b, from, data, at) => b.deferred(from, data, at),
     };
@@ -207,7 +208,7 @@ describe('a bot follows REDIRECTs', () => {
     cleanup.push(s.close);
     const held: [BotSocket, Buffer, number][] = [];
     const ctx: BotContext = {
-      endpoint: endpoint(`ws://127.0.0.1:${s.port}/ws`), scenario: 'move', churnPerS: 0, chatEveryMs: 0, now: () => performance.now(),
+      policy: ARENA_POLICY, endpoint: endpoint(`ws://127.0.0.1:${s.port}/ws`), scenario: 'move', churnPerS: 0, chatEveryMs: 0, now: () => performance.now(),
       counters: zeroCounters(), rtt: new Histogram(), interval: new Histogram(), movePause: new Histogram(), moveResume: new Histogram(),
       note: () => {}, defer: (_b, from, data, at) => { held.push([from, data, at]); }, // an overloaded worker: nothing decoded yet
     };

@@ -48,6 +48,11 @@ describe('load test', () => {
     expect([roomCode(0), roomCode(1), roomCode(27), roomCode(17575)]).toEqual(['LTAAA', 'LTAAB', 'LTABB', 'LTZZZ']);
   });
 
+  it('plays the arena unless --game names another game it knows (a bot policy in games.ts)', () => {
+    expect(parseCli(['--url', 'ws://127.0.0.1:8080/ws']).game).toBe('arena');
+    expect(() => parseCli(['--url', 'ws://127.0.0.1:8080/ws', '--game', 'soccer'])).toThrow('--game must be one of arena, got soccer');
+  });
+
   it('takes --ca for wss:// only, and names the fix for a TLS failure', () => {
     expect(parseCli(['--url', 'wss://localhost:8443/ws', '--ca', 'c.pem']).ca).toBe('c.pem');
     expect(() => parseCli(['--url', 'ws://127.0.0.1:8080/ws', '--ca', 'c.pem'])).toThrow(/--ca applies to wss:\/\/ only/);

@@ -1,8 +1,9 @@
 /**
- * What a bot presses each tick. A Brain turns the bot's replica (the state it
- * decoded, exactly what a browser would draw) into an Input, as a player would:
- * buttons and a 16-bit aim, never positions. Seeded: the same seed gives the same
- * choices for the same snapshots.
+ * The arena shooter's bot policy (policy.ts): its entity table, and what a bot presses
+ * each tick. A Brain turns the bot's replica (the state it decoded, exactly what a
+ * browser would draw) into an input, as a player would: buttons and a 16-bit aim,
+ * never positions. Seeded: the same seed gives the same choices for the same snapshots.
+ * The load test's one file that imports the game.
  *
  *   move    random walk: one of 8 directions, held 0.3–1.5 s, steering back
  *           toward the middle near the border so the bot keeps moving
@@ -11,14 +12,11 @@
  *   chat    the walk (the bot also chats; see bot.ts)
  */
 import { ARENA_H, ARENA_W, BTN_DOWN, BTN_FIRE, BTN_LEFT, BTN_RIGHT, BTN_UP, SHOT_RANGE } from '../game/sim/constants.ts';
-import type { Input } from '../game/sim/state.ts';
 import { radiansToAim } from '../game/sim/movement.ts';
 import { ARENA_SCHEMA, T_PLAYER } from '../game/sim/netschema.ts';
 import { type Frame, findIndex as findEntity } from '../netcode/frame.ts';
-import type { Scenario } from './options.ts';
-
-/** Seeded PRNG in [0, 1): the netsim's mulberry32, so bots and tests share one generator. */
-export { mulberry32 as rng } from '../netcode/netsim.ts';
+import type { InputIntent as Input } from '../netcode/protocol.ts';
+import type { BotPolicy, Brain, Scenario } from './policy.ts';
 
 /** Buttons of the 8 directions, by index: 0 = +x (aim 0), 2 = +y (down), 4 = −x, 6 = −y. */
 const DIR_BUTTONS = [
@@ -34,11 +32,6 @@ const Y = PLAYER.names.indexOf('y');
 const HP = PLAYER.names.indexOf('hp');
 const toX = (q: number): number => q / PLAYER.scale[X] + PLAYER.min[X];
 const toY = (q: number): number => q / PLAYER.scale[Y] + PLAYER.min[Y];
-
-export interface Brain {
-  /** The input for the next tick; `frame` is the newest applied snapshot (if any), `self` our entity id. */
-  next(frame: Frame | undefined, self: number, tickRate: number): Input;
-}
 
 class Walker implements Brain {
   private dir = 0;
@@ -108,6 +101,8 @@ class Fighter extends Walker {
   }
 }
 
-export function makeBrain(scenario: Scenario, random: () => number): Brain {
-  return scenario === 'combat' ? new Fighter(random) : new Walker(random);
-}
+export const ARENA_POLICY: BotPolicy = {
+  game: 'arena',
+  schema: ARENA_SCHEMA,
+  brain: (scenario: Scenario, random: () => number): Brain => (scenario === 'combat' ? new Fighter(random) : new Walker(random)),
+};
