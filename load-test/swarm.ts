@@ -160,14 +160,7 @@ export class Swarm {
       batches.forEach((b, i) => { if ((b as { bots: unknown[] }).bots.length) this.slots[i].worker.postMessage(b); });
       if (this.added < target) await settle(20);
     }
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      if (this.crashes.length) throw new Error(`bot worker crashed: ${this.crashes.join('; ')}`);
-      await this.flush();
-      const c = this.totals();
-      if (c.connected + c.failed >= target) return;
-      await settle(200);
-    }
+    await this.until((c) => c.connected + c.failed >= target, timeoutMs, 200);
   }
 
   /**
@@ -179,13 +172,17 @@ export class Swarm {
     const target = this.watching + n;
     for (; this.watching < target; this.watching++) batches[this.watching % this.slots.length].push({ index: this.watching, room: this.opts.roomOf(this.watching) });
     batches.forEach((spectators, i) => { if (spectators.length) this.slots[i].worker.postMessage({ type: 'watch', spectators } satisfies ToWorker); });
+    await this.until((c) => c.specConnected + c.specFailed >= target, timeoutMs, 100);
+  }
+
+  /** Polls the workers' counters every `pollMs` until `done` holds or `timeoutMs` passed; throws if a worker crashed. */
+  private async until(done: (c: Counters) => boolean, timeoutMs: number, pollMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (performance.now() < deadline) {
       if (this.crashes.length) throw new Error(`bot worker crashed: ${this.crashes.join('; ')}`);
       await this.flush();
-      const c = this.totals();
-      if (c.specConnected + c.specFailed >= target) return;
-      await settle(100);
+      if (done(this.totals())) return;
+      await settle(pollMs);
     }
   }
 

@@ -63,7 +63,7 @@ export interface Entered {
   viewer: Viewer | null;
 }
 
-const refusal = (status: string, reason: string, retryAfterS = 0): Refusal => ({ status, reason, retryAfterS });
+export const refusal = (status: string, reason: string, retryAfterS = 0): Refusal => ({ status, reason, retryAfterS });
 export const isRefusal = (v: Entry | Refusal): v is Refusal => 'status' in v;
 const noRoom = (code: string): string => `no room ${code} to watch`;
 
@@ -124,6 +124,17 @@ export function admission(d: DoorDeps, e: Entry): Refusal | null {
   if (d.draining()) return refusal('503 Service Unavailable', 'this server is shutting down; try again in a moment');
   if (d.manager.rooms.size >= d.cfg.maxRooms) return refusal('503 Service Unavailable', 'this server holds as many rooms as it may; try again later');
   return null;
+}
+
+/**
+ * What a known route answers before anything opens: nowhere to go (503), no room to watch
+ * (404), or the room here saying no (`admission`); null when the entry goes on (here, or
+ * on to another instance).
+ */
+export function whereRefusal(d: DoorDeps, e: Entry, where: Where): Refusal | null {
+  if (where.kind === 'unavailable') return refusal('503 Service Unavailable', where.reason);
+  if (where.kind === 'absent') return refusal('404 Not Found', where.reason);
+  return where.kind === 'here' ? admission(d, e) : null;
 }
 
 /**

@@ -50,6 +50,11 @@ export function send(res: Res, status: string, type: string, body: string | Uint
 export const json = (res: Res, status: string, value: unknown, headers: [string, string][] = []) =>
   send(res, status, 'application/json', JSON.stringify(value), headers);
 
+/** A door's refusal (door.ts: an upgrade or an event stream that may not open): the status, Retry-After, the reason as text. */
+export function refuseEntry(res: Res, r: { status: string; reason: string; retryAfterS: number }): void {
+  send(res, r.status, 'text/plain; charset=utf-8', r.reason, r.retryAfterS > 0 ? [['retry-after', String(r.retryAfterS)]] : []);
+}
+
 /** 429 with Retry-After: a per-address limit said no (iplimits.ts). */
 export function tooMany(res: Res, r: Refusal): void {
   json(res, '429 Too Many Requests', { error: refusalText(r), limit: r.limit, retry_after_s: r.retryAfterS }, [

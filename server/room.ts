@@ -11,7 +11,7 @@ import {
 } from '../game/sim/index.ts';
 import { decodeClient, encodeServer, type InputBatch, inputBatch, readInput } from '../netcode/codec.ts';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_ROOM_CLOSED,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_ROOM_CLOSED,
   type ClientMessage, EV_ANNOUNCE, EV_CHAT, EV_DROP, EV_JOIN, EV_LEAVE, EV_NOTICE, EV_RESUME, PROTOCOL_VERSION,
   type RosterEntry, S_MOVE, S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
@@ -28,7 +28,7 @@ import { SnapshotFanout } from './fanout.ts';
 import type { Recording } from '../netcode/replay.ts';
 import { MatchRecorder } from './recorder.ts';
 import type { ChatLine, RoomState } from './roomstate.ts';
-import { refuse, Seating } from './seating.ts';
+import { refuse, refuseVersion, Seating } from './seating.ts';
 import type { Channel, Link } from './transport.ts';
 import { type Viewer, type WatchHost, Watchers } from './watchers.ts';
 import { WireStats } from './wirestats.ts';
@@ -368,8 +368,7 @@ export class Room implements WatchHost {
   private hello(m: Member, version: number, resumeTick: number): void {
     if (!m.link) return;
     if (version !== PROTOCOL_VERSION) {
-      const why = `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`;
-      refuse(m.link, CLOSE_BAD_VERSION, why, this.wire);
+      refuseVersion(m.link, version, this.wire);
       return;
     }
     if (m.welcomed) {

@@ -15,7 +15,9 @@
  * Clock-free: every method takes `now` (ms).
  */
 import { encodeServer } from '../netcode/codec.ts';
-import { CLOSE_KICKED, CLOSE_NO_HELLO, CLOSE_REPLACED, CLOSE_ROOM_FULL, type RosterEntry, S_ERROR } from '../netcode/protocol.ts';
+import {
+  CLOSE_BAD_VERSION, CLOSE_KICKED, CLOSE_NO_HELLO, CLOSE_REPLACED, CLOSE_ROOM_FULL, PROTOCOL_VERSION, type RosterEntry, S_ERROR,
+} from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { Member } from './member.ts';
 import type { SeatState } from './roomstate.ts';
@@ -28,6 +30,11 @@ export function refuse(link: Link, code: number, reason: string, wire?: WireStat
   wire?.refuse(code);
   link.send(encodeServer({ type: S_ERROR, code, reason }));
   link.close(code, reason);
+}
+
+/** A HELLO of another protocol version: refused with CLOSE_BAD_VERSION, saying which one this server speaks. */
+export function refuseVersion(link: Link, version: number, wire?: WireStats): void {
+  refuse(link, CLOSE_BAD_VERSION, `protocol version ${version} not supported (server speaks ${PROTOCOL_VERSION})`, wire);
 }
 
 export class Seating {

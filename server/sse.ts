@@ -16,8 +16,10 @@ import type uWS from 'uWebSockets.js';
 import { encodeServer } from '../netcode/codec.ts';
 import { CLOSE_BAD_MESSAGE, CLOSE_REDIRECT, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
 import { sseNamed, splitMessages } from '../netcode/sse.ts';
-import { admission, checkEntry, type DoorDeps, type Entry, enter, isRefusal, type Refusal, rejected, routeOf, type Where } from './door.ts';
-import { clientOf, readBody } from './http.ts';
+import {
+  checkEntry, type DoorDeps, type Entry, enter, isRefusal, type Refusal, refusal, rejected, routeOf, type Where, whereRefusal,
+} from './door.ts';
+import { clientOf, readBody, refuseEntry } from './http.ts';
 import { originAllowed } from './origin.ts';
 import type { TrustedProxies } from './proxy.ts';
 import { SseHub, SseStream } from './ssestream.ts';
@@ -30,24 +32,12 @@ export interface SseDeps extends DoorDeps {
 /** A POST body's bound: a batch of a few inputs, a ping and a chat line is well under it. */
 export const MAX_POST_BYTES = 8 << 10;
 
-function refuse(res: uWS.HttpResponse, r: Refusal): void {
-  res.cork(() => {
-    res.writeStatus(r.status).writeHeader('content-type', 'text/plain; charset=utf-8').writeHeader('cache-control', 'no-store');
-    if (r.retryAfterS > 0) res.writeHeader('retry-after', String(r.retryAfterS));
-    res.end(r.reason);
-  });
-}
-
-const status = (status: string, reason: string): Refusal => ({ status, reason, retryAfterS: 0 });
-
 /** The route is known and the client still waits: refuse, redirect (on a stream, as the WebSocket would), or join. */
 function open(res: uWS.HttpResponse, d: SseDeps, hub: SseHub, e: Entry, route: Where, lastEventId: string, viaFront: boolean): SseStream | null {
   let where = route;
-  const no = where.kind === 'unavailable' ? status('503 Service Unavailable', where.reason)
-    : where.kind === 'absent' ? status('404 Not Found', where.reason)
-    : where.kind === 'here' ? admission(d, e) : null;
+  const no = whereRefusal(d, e, where);
   if (no) {
-    refuse(res, rejected(d, no));
+    refuseEntry(res, rejected(d, no));
     return null;
   }
   // Reached through the cluster front's round robin: the POSTs would be too, to any instance.
@@ -91,7 +81,7 @@ export function mountSse(app: uWS.TemplatedApp, d: SseDeps): SseHub {
     const lastEventId = req.getHeader('last-event-id');
     const viaFront = d.cluster.clustered && req.getHeader('x-tickwire-front') === 'any';
     const entry = checkEntry(d, clientOf(res, req, d.proxies), req.getHeader('origin'), req.getHeader('host'), query);
-    if (isRefusal(entry)) return refuse(res, rejected(d, entry));
+    if (isRefusal(entry)) return refuseEntry(res, rejected(d, entry));
     const state: { aborted: boolean; stream: SseStream | null } = { aborted: false, stream: null };
     res.onAborted(() => {
       state.aborted = true;
@@ -111,14 +101,14 @@ export function mountSse(app: uWS.TemplatedApp, d: SseDeps): SseHub {
     const host = req.getHeader('host');
     const query = new URLSearchParams(req.getQuery() ?? '');
     const code = (req.getParameter(0) ?? '').toUpperCase();
-    const no = (r: Refusal) => refuse(res, rejected(d, r));
-    if (!/^application\/octet-stream\s*(;|$)/i.test(type)) return no(status('415 Unsupported Media Type', 'send application/octet-stream: client messages, each a 2-byte big-endian length and the message'));
-    if (!originAllowed(origin, host, d.cfg.allowedOrigins)) return no(status('403 Forbidden', `origin ${origin} is not allowed`));
+    const no = (r: Refusal) => refuseEntry(res, rejected(d, r));
+    if (!/^application\/octet-stream\s*(;|$)/i.test(type)) return no(refusal('415 Unsupported Media Type', 'send application/octet-stream: client messages, each a 2-byte big-endian length and the message'));
+    if (!originAllowed(origin, host, d.cfg.allowedOrigins)) return no(refusal('403 Forbidden', `origin ${origin} is not allowed`));
     const check = verifyToken(d.cfg.secret, query.get('token') ?? undefined, d.wallS());
-    if (!check.ok) return no(status('401 Unauthorized', check.reason));
+    if (!check.ok) return no(refusal('401 Unauthorized', check.reason));
     const s = hub.get(query.get('conn') ?? '');
-    if (!s || s.entry.code !== code) return no(status('404 Not Found', 'no open event stream with that conn for this room: open /events again'));
-    if (s.entry.session.sid !== check.session.sid) return no(status('403 Forbidden', 'that event stream belongs to another session'));
+    if (!s || s.entry.code !== code) return no(refusal('404 Not Found', 'no open event stream with that conn for this room: open /events again'));
+    if (s.entry.session.sid !== check.session.sid) return no(refusal('403 Forbidden', 'that event stream belongs to another session'));
     readBody(res, MAX_POST_BYTES, (body, left) => {
       d.manager.wire.bytesIn += body.byteLength;
       const messages = splitMessages(body);
@@ -127,7 +117,7 @@ export function mountSse(app: uWS.TemplatedApp, d: SseDeps): SseHub {
       if (bad) {
         d.manager.wire.refuse(CLOSE_BAD_MESSAGE);
         s.close(CLOSE_BAD_MESSAGE, bad);
-        if (!left()) no(status('400 Bad Request', bad));
+        if (!left()) no(refusal('400 Bad Request', bad));
         return;
       }
       for (const m of messages as Uint8Array[]) s.deliver(m);

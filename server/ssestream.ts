@@ -59,10 +59,11 @@ export class SseStream implements Link {
     return this.entry.peer;
   }
 
-  write(text: string): void {
+  /** `now`: the clock when the caller has read it already (the hub's publish reads it once for all its streams). */
+  write(text: string, now = this.d.now()): void {
     if (this.closed) return;
     this.d.manager.wire.bytesOut += text.length;
-    this.lastWriteMs = this.d.now();
+    this.lastWriteMs = now;
     this.res.cork(() => {
       if (!this.res.write(text) && !this.blocked) {
         this.blocked = true;
@@ -163,7 +164,8 @@ export class SseHub {
     const set = this.rooms.get(code);
     if (!set) return;
     if (this.memo.bytes !== bytes) this.memo = { bytes, text: eventText(bytes) };
-    for (const s of set) s.write(this.memo.text);
+    const now = this.now();
+    for (const s of set) s.write(this.memo.text, now);
   }
 
   /** A `: ping` to each stream quiet for SSE_QUIET_MS (main.ts calls it every second). */

@@ -9,13 +9,13 @@
  */
 import { decodeClient, encodeServer } from '../netcode/codec.ts';
 import {
-  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_BAD_VERSION, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_ROOM_FULL,
+  C_ACK, C_CHAT, C_HELLO, C_INPUT, C_PING, CLOSE_BAD_MESSAGE, CLOSE_NO_HELLO, CLOSE_RATE_LIMIT, CLOSE_ROOM_FULL,
   CLOSE_SPECTATOR, EV_WATCHERS, PROTOCOL_VERSION, type RosterEntry, S_PONG, S_WELCOME, type WireEvent,
 } from '../netcode/protocol.ts';
 import type { Config } from './config.ts';
 import { RateRule } from './ratelimit.ts';
 import { UNCOUNTED_BYTES } from './seats.ts';
-import { refuse } from './seating.ts';
+import { refuse, refuseVersion } from './seating.ts';
 import type { Link } from './transport.ts';
 import type { WireStats } from './wirestats.ts';
 
@@ -119,7 +119,7 @@ export class Watchers {
     }
     if (msg.type === C_HELLO) {
       if (msg.version !== PROTOCOL_VERSION) {
-        refuse(v.link, CLOSE_BAD_VERSION, `protocol version ${msg.version} not supported (server speaks ${PROTOCOL_VERSION})`, this.wire);
+        refuseVersion(v.link, msg.version, this.wire);
       } else if (!v.welcomed) this.welcome(v, host, msg.resumeTick);
       return; // a second HELLO is ignored: an SSE stream is welcomed when it opens, and its client still says HELLO
     }

@@ -18,7 +18,8 @@
 import uWS from 'uWebSockets.js';
 import { encodeServer } from '../netcode/codec.ts';
 import { CLOSE_BAD_MESSAGE, CLOSE_RATE_LIMIT, CLOSE_REDIRECT, CLOSE_ROOM_CLOSED, CLOSE_TRY_AGAIN, LIMITS, S_REDIRECT } from '../netcode/protocol.ts';
-import { admission, checkEntry, type DoorDeps, type Entry, enter, isRefusal, lateOpen, type Refusal, rejected, routeOf, type Where } from './door.ts';
+import { checkEntry, type DoorDeps, type Entry, enter, isRefusal, lateOpen, rejected, routeOf, type Where, whereRefusal } from './door.ts';
+import { refuseEntry } from './http.ts';
 import type { InstanceRecord } from './cluster/records.ts';
 import type { Member } from './member.ts';
 import type { TrustedProxies } from './proxy.ts';
@@ -115,14 +116,6 @@ function watcherMessage(data: SocketData, message: ArrayBuffer, isBinary: boolea
   data.link?.close(CLOSE_BAD_MESSAGE, 'binary messages only');
 }
 
-function reject(res: uWS.HttpResponse, r: Refusal): void {
-  res.cork(() => {
-    res.writeStatus(r.status).writeHeader('content-type', 'text/plain; charset=utf-8');
-    if (r.retryAfterS > 0) res.writeHeader('retry-after', String(r.retryAfterS));
-    res.end(r.reason);
-  });
-}
-
 /** What the upgrade read from its request (which dies when the handler returns). */
 interface Door {
   entry: Entry;
@@ -143,11 +136,9 @@ function socketData(door: Door, pending: Promise<Where> | null): SocketData {
 /** Completes an upgrade whose route is known now: here (if the room admits us), elsewhere (REDIRECT at open), or refused. */
 function admit(res: uWS.HttpResponse, d: WsDeps, door: Door, route: Where): void {
   const data = socketData(door, null);
-  const no = route.kind === 'unavailable' ? { status: '503 Service Unavailable', reason: route.reason, retryAfterS: 0 }
-    : route.kind === 'absent' ? { status: '404 Not Found', reason: route.reason, retryAfterS: 0 }
-    : route.kind === 'here' ? admission(d, door.entry) : null;
+  const no = whereRefusal(d, door.entry, route);
   if (no) {
-    reject(res, rejected(d, no));
+    refuseEntry(res, rejected(d, no));
     return;
   }
   if (route.kind === 'elsewhere') data.redirect = route.owner;
@@ -221,7 +212,7 @@ export function mountWs(app: uWS.TemplatedApp, d: WsDeps): void {
       // The address's limits come first in checkEntry: a flood costs a map lookup, not an HMAC or a room.
       const peer = d.proxies.clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader('x-forwarded-for'));
       const entry = checkEntry(d, peer, req.getHeader('origin'), req.getHeader('host'), new URLSearchParams(req.getQuery() ?? ''));
-      if (isRefusal(entry)) return reject(res, rejected(d, entry));
+      if (isRefusal(entry)) return refuseEntry(res, rejected(d, entry));
       const key = req.getHeader('sec-websocket-key');
       const protocol = req.getHeader('sec-websocket-protocol');
       const extensions = req.getHeader('sec-websocket-extensions');
